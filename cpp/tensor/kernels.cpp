@@ -1,0 +1,291 @@
+#include "kernels.hpp"
+
+#include <Eigen/Core>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace cgan::kernels {
+
+Shape broadcast_shape(const Shape& a, const Shape& b, const char* op) {
+  size_t n = std::max(a.size(), b.size());
+  if (n > 4) throw ValueError(std::string(op) + ": tensors have at most 4 axes");
+  Shape out(n);
+  for (size_t i = 0; i < n; ++i) {
+    int64_t da = i < n - a.size() ? 1 : a[i - (n - a.size())];
+    int64_t db = i < n - b.size() ? 1 : b[i - (n - b.size())];
+    if (da != db && da != 1 && db != 1)
+      throw ValueError(std::string(op) + ": shapes " + shape_str(a) + " and " + shape_str(b) +
+                       " cannot be broadcast together");
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+std::array<int64_t, 4> pad4(const Shape& out) {
+  std::array<int64_t, 4> d{1, 1, 1, 1};
+  size_t off = 4 - out.size();
+  for (size_t i = 0; i < out.size(); ++i) d[off + i] = out[i];
+  return d;
+}
+
+std::array<int64_t, 4> broadcast_strides(const Shape& s, const Shape& out) {
+  auto d = pad4(out);
+  std::array<int64_t, 4> dims{1, 1, 1, 1};
+  size_t off = 4 - s.size();
+  for (size_t i = 0; i < s.size(); ++i) dims[off + i] = s[i];
+  std::array<int64_t, 4> st{0, 0, 0, 0};
+  int64_t acc = 1;
+  for (int i = 3; i >= 0; --i) {
+    st[i] = (dims[i] == 1 && d[i] != 1) ? 0 : acc;
+    acc *= dims[i];
+  }
+  return st;
+}
+
+// ---- reductions ------------------------------------------------------------------
+
+namespace {
+// Sum of n values read with stride; blocks of fixed size are summed in double and the
+// block sums combined in index order, so the result does not depend on thread count.
+constexpr int64_t kBlock = 4096;
+
+template <class T>
+double strided_sum(const T* x, int64_t n, int64_t stride) {
+  double s = 0;
+  for (int64_t i = 0; i < n; ++i) s += static_cast<double>(x[i * stride]);
+  return s;
+}
+}  // namespace
+
+Tensor sum_all(const Tensor& x) {
+  Tensor out = Tensor::empty({}, x.dtype());
+  dispatch(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* a = x.data<T>();
+    int64_t n = x.numel(), nb = (n + kBlock - 1) / kBlock;
+    std::vector<double> part(nb, 0.0);
+    // Blocks are independent; each thread fills its own entries of `part`.
+#pragma omp parallel for schedule(static) if (n >= kParallelThreshold)
+    for (int64_t b = 0; b < nb; ++b) {
+      int64_t s = b * kBlock, e = std::min(n, s + kBlock);
+      part[b] = strided_sum(a + s, e - s, 1);
+    }
+    double s = 0;
+    for (double p : part) s += p;
+    out.data<T>()[0] = static_cast<T>(s);
+  });
+  return out;
+}
+
+Tensor sum_axis(const Tensor& x, int64_t axis, bool keepdim) {
+  int64_t nd = x.ndim();
+  if (axis < 0) axis += nd;
+  if (axis < 0 || axis >= nd)
+    throw ValueError("sum: axis out of range for shape " + shape_str(x.shape()));
+  int64_t outer = 1, len = x.shape()[axis], inner = 1;
+  for (int64_t i = 0; i < axis; ++i) outer *= x.shape()[i];
+  for (int64_t i = axis + 1; i < nd; ++i) inner *= x.shape()[i];
+  Shape os = x.shape();
+  if (keepdim) os[axis] = 1;
+  else os.erase(os.begin() + axis);
+  Tensor out = Tensor::empty(os, x.dtype());
+  dispatch(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* a = x.data<T>();
+    T* o = out.data<T>();
+    if (inner == 1) {
+      // Row sums: each output is independent.
+#pragma omp parallel for schedule(static) if (x.numel() >= kParallelThreshold)
+      for (int64_t r = 0; r < outer; ++r) o[r] = static_cast<T>(strided_sum(a + r * len, len, 1));
+    } else {
+      // Column sums: accumulate whole rows (contiguous, vectorises) in double.
+      std::vector<double> acc;
+      for (int64_t r = 0; r < outer; ++r) {
+        acc.assign(inner, 0.0);
+        const T* base = a + r * len * inner;
+        for (int64_t k = 0; k < len; ++k) {
+          const T* row = base + k * inner;
+          for (int64_t j = 0; j < inner; ++j) acc[j] += static_cast<double>(row[j]);
+        }
+        for (int64_t j = 0; j < inner; ++j) o[r * inner + j] = static_cast<T>(acc[j]);
+      }
+    }
+  });
+  return out;
+}
+
+Tensor sum_to(const Tensor& x, const Shape& shape) {
+  if (x.shape() == shape) return x;
+  if (shape_numel(shape) == 1) return sum_all(x).reshape(shape);
+  Shape xs = x.shape();
+  size_t lead = xs.size() - shape.size();
+  Tensor r = x;
+  // Leading axes that the broadcast added are summed away first.
+  for (size_t i = 0; i < lead; ++i) r = sum_axis(r, 0, false);
+  for (size_t i = 0; i < shape.size(); ++i)
+    if (shape[i] == 1 && r.shape()[i] != 1) r = sum_axis(r, static_cast<int64_t>(i), true);
+  return r.reshape(shape);
+}
+
+Tensor expand(const Tensor& x, const Shape& shape) {
+  if (x.shape() == shape) return x;
+  Tensor zero = Tensor::zeros(shape, x.dtype());
+  return zip(zero, x, [](auto, auto b) { return b; }, "expand");
+}
+
+// ---- linear algebra ----------------------------------------------------------------
+
+namespace {
+template <class T>
+using RowMat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <class T>
+using CMap = Eigen::Map<const RowMat<T>>;
+}  // namespace
+
+Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
+  if (a.ndim() != 2 || b.ndim() != 2)
+    throw ValueError("matmul: expects 2-D tensors, got shapes " + shape_str(a.shape()) + " and " +
+                     shape_str(b.shape()));
+  if (a.dtype() != b.dtype())
+    throw TypeError(std::string("matmul: dtypes differ (") + dtype_name(a.dtype()) + " and " +
+                    dtype_name(b.dtype()) + ")");
+  int64_t m = ta ? a.shape()[1] : a.shape()[0], k = ta ? a.shape()[0] : a.shape()[1];
+  int64_t k2 = tb ? b.shape()[1] : b.shape()[0], n = tb ? b.shape()[0] : b.shape()[1];
+  if (k != k2)
+    throw ValueError("matmul: inner dimensions differ: " + shape_str(a.shape()) +
+                     (ta ? "^T" : "") + " @ " + shape_str(b.shape()) + (tb ? "^T" : ""));
+  Tensor out = Tensor::empty({m, n}, a.dtype());
+  dispatch(a.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    CMap<T> A(a.data<T>(), a.shape()[0], a.shape()[1]);
+    CMap<T> B(b.data<T>(), b.shape()[0], b.shape()[1]);
+    Eigen::Map<RowMat<T>> C(out.data<T>(), m, n);
+    if (k == 0) { C.setZero(); return; }
+    if (!ta && !tb) C.noalias() = A * B;
+    else if (ta && !tb) C.noalias() = A.transpose() * B;
+    else if (!ta && tb) C.noalias() = A * B.transpose();
+    else C.noalias() = A.transpose() * B.transpose();
+  });
+  return out;
+}
+
+Tensor transpose2d(const Tensor& x) {
+  if (x.ndim() != 2) throw ValueError("transpose: expects a 2-D tensor, got shape " + shape_str(x.shape()));
+  int64_t r = x.shape()[0], c = x.shape()[1];
+  Tensor out = Tensor::empty({c, r}, x.dtype());
+  dispatch(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    CMap<T> A(x.data<T>(), r, c);
+    Eigen::Map<RowMat<T>> B(out.data<T>(), c, r);
+    B = A.transpose();
+  });
+  return out;
+}
+
+// ---- batch axis --------------------------------------------------------------------
+
+Tensor concat0(const std::vector<Tensor>& xs) {
+  if (xs.empty()) throw ValueError("concat: needs at least one tensor");
+  Shape s = xs[0].shape();
+  if (s.empty()) throw ValueError("concat: tensors must have at least one axis");
+  int64_t rows = 0;
+  for (const Tensor& t : xs) {
+    if (t.dtype() != xs[0].dtype()) throw TypeError("concat: all tensors must have the same dtype");
+    Shape ts = t.shape();
+    if (ts.size() != s.size() || !std::equal(ts.begin() + 1, ts.end(), s.begin() + 1))
+      throw ValueError("concat: shapes " + shape_str(s) + " and " + shape_str(ts) +
+                       " differ beyond axis 0");
+    rows += ts[0];
+  }
+  s[0] = rows;
+  Tensor out = Tensor::empty(s, xs[0].dtype());
+  char* dst = static_cast<char*>(out.raw());
+  for (const Tensor& t : xs) {
+    if (t.nbytes()) std::memcpy(dst, t.raw(), t.nbytes());
+    dst += t.nbytes();
+  }
+  return out;
+}
+
+Tensor slice0(const Tensor& x, int64_t begin, int64_t end) {
+  if (x.ndim() < 1) throw ValueError("slice: tensor must have at least one axis");
+  int64_t n = x.shape()[0];
+  if (begin < 0 || end > n || begin > end)
+    throw ValueError("slice: rows [" + std::to_string(begin) + ", " + std::to_string(end) +
+                     ") out of range for " + std::to_string(n) + " rows");
+  Shape s = x.shape();
+  s[0] = end - begin;
+  Tensor out = Tensor::empty(s, x.dtype());
+  size_t row = n ? x.nbytes() / n : 0;
+  if (out.nbytes()) std::memcpy(out.raw(), static_cast<char*>(x.raw()) + begin * row, out.nbytes());
+  return out;
+}
+
+Tensor gather_rows(const Tensor& x, const std::vector<int64_t>& idx) {
+  if (x.ndim() < 1) throw ValueError("gather_rows: tensor must have at least one axis");
+  int64_t n = x.shape()[0];
+  Shape s = x.shape();
+  s[0] = static_cast<int64_t>(idx.size());
+  Tensor out = Tensor::empty(s, x.dtype());
+  size_t row = n ? x.nbytes() / n : 0;
+  const char* src = static_cast<const char*>(x.raw());
+  char* dst = static_cast<char*>(out.raw());
+  for (size_t k = 0; k < idx.size(); ++k) {
+    if (idx[k] < 0 || idx[k] >= n) throw ValueError("gather_rows: index out of range");
+    std::memcpy(dst + k * row, src + idx[k] * row, row);
+  }
+  return out;
+}
+
+// ---- special functions ----------------------------------------------------------------
+
+double lambertw(double x) {
+  const double em1 = -1.0 / std::exp(1.0);
+  if (std::isnan(x) || x < em1) return std::numeric_limits<double>::quiet_NaN();
+  if (x == em1) return -1.0;
+  if (std::isinf(x)) return x;
+  if (x > 1.0) return lambertw_exp(std::log(x));
+  // Start near the branch point with its series, else from log1p(x); then Halley steps.
+  double w = x < -0.25 ? -1.0 + std::sqrt(2.0 * (1.0 + std::exp(1.0) * x)) : std::log1p(x);
+  for (int it = 0; it < 50; ++it) {
+    double ew = std::exp(w), f = w * ew - x;
+    double wp1 = w + 1.0;
+    if (wp1 == 0.0) break;
+    double step = f / (ew * wp1 - (w + 2.0) * f / (2.0 * wp1));
+    w -= step;
+    if (std::fabs(step) <= 1e-15 * (1.0 + std::fabs(w))) break;
+  }
+  return w;
+}
+
+double lambertw_exp(double y) {
+  // Solve g(w) = w + log(w) - y = 0 for w > 0 (the W0 branch of exp(y) > 0).
+  if (std::isnan(y)) return y;
+  if (y == std::numeric_limits<double>::infinity()) return y;
+  if (y < -30.0) return std::exp(y) * (1.0 - std::exp(y));  // W(z) = z - z^2 + ... for tiny z
+  // Start from the asymptote y - log(y) for large y, else from W(z) ~ z / (1 + z).
+  double w = y > 1.0 ? y - std::log(y) : std::exp(y) / (1.0 + std::exp(y));
+  for (int it = 0; it < 60; ++it) {
+    // Newton on g with a guard that keeps w positive; g' = 1 + 1/w.
+    double g = w + std::log(w) - y;
+    double step = g / (1.0 + 1.0 / w);
+    double wn = w - step;
+    if (wn <= 0) wn = w / 2;
+    if (std::fabs(wn - w) <= 1e-15 * (1.0 + std::fabs(w))) { w = wn; break; }
+    w = wn;
+  }
+  return w;
+}
+
+bool all_finite(const Tensor& x) {
+  return dispatch(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* a = x.data<T>();
+    bool ok = true;
+    for (int64_t i = 0; i < x.numel(); ++i) ok &= std::isfinite(a[i]);
+    return ok;
+  });
+}
+
+}  // namespace cgan::kernels
