@@ -1,2 +1,101 @@
+// cgan._core.optim: SGD, Adam, RMSprop and weight clipping.
 #include "convert.hpp"
-namespace cgan::bind { void bind_optim(py::module_&) {} }
+#include "optim/optimizer.hpp"
+
+namespace cgan::bind {
+
+using namespace pybind11::literals;
+using optim::Optimizer;
+
+namespace {
+std::vector<Var> param_list(py::handle params) {
+  std::vector<Var> out;
+  if (py::isinstance<Var>(params)) return {params.cast<Var>()};
+  for (py::handle h : params) {
+    if (!py::isinstance<Var>(h))
+      throw TypeError("optimizer: parameters must be cgan.Tensor objects, got " +
+                      py::str(py::type::of(h)).cast<std::string>());
+    out.push_back(h.cast<Var>());
+  }
+  return out;
+}
+
+std::pair<double, double> betas_of(py::handle betas) {
+  auto t = betas.cast<std::vector<double>>();
+  if (t.size() != 2) throw ValueError("betas must be a pair (beta1, beta2)");
+  return {t[0], t[1]};
+}
+}  // namespace
+
+void bind_optim(py::module_& m) {
+  py::module_ o = m.def_submodule("optim", "Optimizers.");
+  py::class_<Optimizer, std::shared_ptr<Optimizer>>(o, "Optimizer")
+      .def("step", [](Optimizer& opt) {
+             py::gil_scoped_release nogil;
+             opt.step();
+           }, "Updates every parameter that has a .grad, in place.")
+      .def("zero_grad", &Optimizer::zero_grad, "Sets every parameter's .grad to None.")
+      .def_property("lr", &Optimizer::lr, &Optimizer::set_lr)
+      .def_property_readonly("steps", &Optimizer::steps)
+      .def_property_readonly("params", &Optimizer::params)
+      .def("state_dict", [](const Optimizer& opt) {
+             py::dict d;
+             for (auto& [k, t] : opt.state()) d[py::str(k)] = to_numpy(t);
+             d["steps"] = py::int_(opt.steps());
+             return d;
+           }, "Per-parameter buffers (NumPy copies, '<index>.<name>') and 'steps'.")
+      .def("load_state_dict", [](Optimizer& opt, py::dict d) {
+             optim::State s;
+             int64_t steps = 0;
+             for (auto item : d) {
+               std::string k = py::str(item.first);
+               if (k == "steps") steps = item.second.cast<int64_t>();
+               else s[k] = to_tensor(item.second, std::nullopt, k.c_str()).clone();
+             }
+             opt.load_state(s, steps);
+           }, "state"_a)
+      .def("__repr__", [](const Optimizer& opt) {
+        return opt.type_name() + "(lr=" + std::to_string(opt.lr()) + ", params=" +
+               std::to_string(opt.params().size()) + ")";
+      });
+
+  py::class_<optim::SGD, Optimizer, std::shared_ptr<optim::SGD>>(o, "SGD")
+      .def(py::init([](py::handle params, double lr, double momentum, double dampening,
+                       bool nesterov, double wd) {
+             return std::make_shared<optim::SGD>(param_list(params), lr, momentum, dampening, nesterov, wd);
+           }),
+           "params"_a, "lr"_a, "momentum"_a = 0.0, "dampening"_a = 0.0, "nesterov"_a = false,
+           "weight_decay"_a = 0.0)
+      .def_readonly("momentum", &optim::SGD::momentum)
+      .def_readonly("nesterov", &optim::SGD::nesterov)
+      .def_readonly("weight_decay", &optim::SGD::weight_decay);
+
+  py::class_<optim::Adam, Optimizer, std::shared_ptr<optim::Adam>>(o, "Adam")
+      .def(py::init([](py::handle params, double lr, py::handle betas, double eps, double wd) {
+             auto [b1, b2] = betas_of(betas);
+             return std::make_shared<optim::Adam>(param_list(params), lr, b1, b2, eps, wd);
+           }),
+           "params"_a, "lr"_a = 1e-3, "betas"_a = py::make_tuple(0.9, 0.999), "eps"_a = 1e-8,
+           "weight_decay"_a = 0.0)
+      .def_property_readonly("betas", [](const optim::Adam& a) { return py::make_tuple(a.beta1, a.beta2); })
+      .def_readonly("eps", &optim::Adam::eps)
+      .def_readonly("weight_decay", &optim::Adam::weight_decay);
+
+  py::class_<optim::RMSprop, Optimizer, std::shared_ptr<optim::RMSprop>>(o, "RMSprop")
+      .def(py::init([](py::handle params, double lr, double alpha, double eps, double momentum,
+                       bool centered, double wd) {
+             return std::make_shared<optim::RMSprop>(param_list(params), lr, alpha, eps, momentum, centered, wd);
+           }),
+           "params"_a, "lr"_a = 1e-2, "alpha"_a = 0.99, "eps"_a = 1e-8, "momentum"_a = 0.0,
+           "centered"_a = false, "weight_decay"_a = 0.0)
+      .def_readonly("alpha", &optim::RMSprop::alpha)
+      .def_readonly("eps", &optim::RMSprop::eps)
+      .def_readonly("momentum", &optim::RMSprop::momentum)
+      .def_readonly("centered", &optim::RMSprop::centered)
+      .def_readonly("weight_decay", &optim::RMSprop::weight_decay);
+
+  o.def("clip_", [](py::handle params, double c) { optim::clip_(param_list(params), c); },
+        "params"_a, "c"_a, "Clips every element of every parameter into [-c, c] in place (WGAN).");
+}
+
+}  // namespace cgan::bind

@@ -1,1 +1,48 @@
-from ._core import __version__, Tensor, tensor, grad, set_num_threads, get_num_threads, ops
+"""cgan: GANs on the CPU.
+
+A multithreaded C++ core (tensors, reverse-mode autograd with double backward,
+networks, optimizers, every GAN objective of the lecture) under a thin NumPy API.
+"""
+from contextlib import contextmanager as _contextmanager
+
+from ._core import (
+    RNG,
+    Tensor,
+    __version__,
+    get_num_threads,
+    grad,
+    is_grad_enabled,
+    set_grad_enabled,
+    set_num_threads,
+    tensor,
+)
+from ._core import ops
+from . import nn, optim
+
+__all__ = [
+    "RNG", "Tensor", "tensor", "grad", "no_grad", "enable_grad", "is_grad_enabled",
+    "set_grad_enabled", "set_num_threads", "get_num_threads", "ops", "nn", "optim",
+    "__version__",
+]
+
+
+@_contextmanager
+def no_grad():
+    """Within this block no graph is recorded (inference, manual parameter updates)."""
+    prev = is_grad_enabled()
+    set_grad_enabled(False)
+    try:
+        yield
+    finally:
+        set_grad_enabled(prev)
+
+
+@_contextmanager
+def enable_grad():
+    """Within this block graphs are recorded again, even inside no_grad."""
+    prev = is_grad_enabled()
+    set_grad_enabled(True)
+    try:
+        yield
+    finally:
+        set_grad_enabled(prev)
