@@ -1,2 +1,131 @@
+// cgan._core.GANCore: the C++ training loop under cgan.GAN (python/cgan/gan.py).
 #include "convert.hpp"
-namespace cgan::bind { void bind_gan(py::module_&) {} }
+#include "gan/gan.hpp"
+
+namespace cgan::bind {
+
+using namespace pybind11::literals;
+
+namespace {
+
+gan::ObjectiveOptions options_of(py::dict kw) {
+  gan::ObjectiveOptions o;
+  for (auto item : kw) {
+    std::string k = py::str(item.first);
+    py::handle v = item.second;
+    if (py::isinstance<py::str>(v)) o.str[k] = v.cast<std::string>();
+    else if (py::isinstance<py::bool_>(v)) o.num[k] = v.cast<bool>() ? 1.0 : 0.0;
+    else if (py::isinstance<py::int_>(v) || py::isinstance<py::float_>(v)) o.num[k] = v.cast<double>();
+    else
+      throw TypeError("option '" + k + "' must be a number, bool or string, got " +
+                      py::str(py::type::of(v)).cast<std::string>());
+  }
+  return o;
+}
+
+py::dict record_dict(const gan::StepRecord& r) {
+  py::dict d;
+  d["step"] = r.step;
+  d["d_loss"] = r.d_loss;
+  d["g_loss"] = r.g_loss;
+  d["penalty"] = r.penalty;
+  d["divergence"] = r.divergence;
+  d["d_grad_norm"] = r.d_grad_norm;
+  d["g_grad_norm"] = r.g_grad_norm;
+  return d;
+}
+
+}  // namespace
+
+void bind_gan(py::module_& m) {
+  // A loss or gradient that turned NaN/inf: FloatingPointError, with step and objective.
+  py::register_exception<gan::NonFiniteError>(m, "NonFiniteError", PyExc_FloatingPointError);
+
+  m.def("objective_defaults", [](const std::string& loss, py::dict options, bool discriminator) {
+          auto obj = gan::make_objective(loss, options_of(options));
+          auto d = obj->default_optimizer(discriminator);
+          py::dict out;
+          out["type"] = d.type;
+          out["lr"] = d.lr;
+          out["betas"] = py::make_tuple(d.beta1, d.beta2);
+          out["name"] = obj->name();
+          return out;
+        }, "loss"_a, "options"_a, "discriminator"_a,
+        "The optimizer an objective's paper uses, and the objective's canonical name.");
+
+  py::class_<gan::GAN, std::shared_ptr<gan::GAN>>(m, "GANCore")
+      .def(py::init([](nn::ModulePtr G, nn::ModulePtr D, std::shared_ptr<optim::Optimizer> g_opt,
+                       std::shared_ptr<optim::Optimizer> d_opt, std::string loss, int64_t z_dim,
+                       std::string prior, int64_t d_steps, int64_t g_steps, uint64_t seed,
+                       py::dict options) {
+             gan::GANConfig c;
+             c.loss = loss;
+             c.options = options_of(options);
+             c.z_dim = z_dim;
+             c.prior = prior;
+             c.d_steps = d_steps;
+             c.g_steps = g_steps;
+             c.seed = seed;
+             return std::make_shared<gan::GAN>(G, D, g_opt, d_opt, c);
+           }),
+           "generator"_a, "discriminator"_a, "g_optimizer"_a, "d_optimizer"_a, "loss"_a,
+           "z_dim"_a, "prior"_a, "d_steps"_a, "g_steps"_a, "seed"_a, "options"_a)
+      .def("step", [](gan::GAN& g, py::handle real) {
+             Tensor t = to_tensor(real, g.generator()->dtype(), "real_batch");
+             gan::StepRecord r;
+             {
+               py::gil_scoped_release nogil;
+               r = g.step(t);
+             }
+             return record_dict(r);
+           }, "real_batch"_a)
+      .def("fit_chunk", [](gan::GAN& g, py::handle data, int64_t steps, int64_t batch,
+                           double seconds, int64_t log_every, int64_t log_at) {
+             Tensor t = to_tensor(data, g.generator()->dtype(), "data");
+             std::vector<gan::StepRecord> recs;
+             {
+               py::gil_scoped_release nogil;
+               recs = g.fit(t, steps, batch, seconds, log_every, log_at);
+             }
+             py::list out;
+             for (auto& r : recs) out.append(record_dict(r));
+             return out;
+           }, "data"_a, "steps"_a, "batch_size"_a, "seconds"_a, "log_every"_a, "log_at"_a)
+      .def("check_data", [](gan::GAN& g, py::handle data, const char* what) {
+             g.check_data(to_tensor(data, g.generator()->dtype(), what), what);
+           })
+      .def("sample", [](gan::GAN& g, int64_t n, py::object seed) {
+             Tensor t;
+             if (seed.is_none()) {
+               py::gil_scoped_release nogil;
+               t = g.sample(n);
+             } else {
+               Rng r(seed.cast<uint64_t>());
+               py::gil_scoped_release nogil;
+               t = g.sample(n, &r);
+             }
+             return to_numpy(t);
+           }, "n"_a, "seed"_a = py::none())
+      .def("generate", [](gan::GAN& g, py::handle z) {
+             return to_numpy(g.generate(to_tensor(z, g.generator()->dtype(), "z")));
+           })
+      .def("discriminate", [](gan::GAN& g, py::handle x) {
+             return to_numpy(g.discriminate(to_tensor(x, g.discriminator()->dtype(), "x")));
+           })
+      .def_property("steps_done", &gan::GAN::steps_done, &gan::GAN::set_steps_done)
+      .def_property_readonly("loss_name", [](const gan::GAN& g) { return g.objective().name(); })
+      .def("get_rng_state", [](gan::GAN& g) {
+             py::array_t<uint64_t> out(8);
+             auto a = g.train_rng().state(), b = g.sample_rng().state();
+             std::copy(a.begin(), a.end(), out.mutable_data());
+             std::copy(b.begin(), b.end(), out.mutable_data() + 4);
+             return out;
+           })
+      .def("set_rng_state", [](gan::GAN& g, py::array_t<uint64_t, py::array::c_style | py::array::forcecast> s) {
+             if (s.size() != 8) throw ValueError("GAN rng state must have 8 uint64 words");
+             g.train_rng().set_state({s.at(0), s.at(1), s.at(2), s.at(3)});
+             g.sample_rng().set_state({s.at(4), s.at(5), s.at(6), s.at(7)});
+           });
+}
+
+}  // namespace cgan::bind

@@ -17,11 +17,12 @@ from ._core import (
     tensor,
 )
 from ._core import ops
-from . import nn, optim
+from . import datasets, metrics, nn, optim
+from .gan import GAN
 
 __all__ = [
     "RNG", "Tensor", "tensor", "grad", "no_grad", "enable_grad", "is_grad_enabled",
-    "set_grad_enabled", "set_num_threads", "get_num_threads", "ops", "nn", "optim",
+    "set_grad_enabled", "set_num_threads", "get_num_threads", "ops", "nn", "optim", "GAN", "datasets", "metrics",
     "__version__",
 ]
 

@@ -1,0 +1,199 @@
+#include "gan.hpp"
+
+#include <chrono>
+#include <cmath>
+
+#include "../autograd/engine.hpp"
+#include "../tensor/kernels.hpp"
+
+namespace cgan::gan {
+
+namespace {
+
+double grad_norm(const std::vector<Var>& params) {
+  double s = 0;
+  for (const Var& p : params) {
+    Var g = p.grad();
+    if (!g.defined()) continue;
+    s += kernels::sum_all(kernels::map(g.data().to(DType::f64), [](auto v) { return v * v; })).item();
+  }
+  return std::sqrt(s);
+}
+
+// Turns off requires_grad of a module's parameters for a scope: the generator's update
+// needs gradients through D, not of D's weights, which saves D's weight-gradient GEMMs.
+class FrozenParams {
+ public:
+  explicit FrozenParams(const nn::Module& m) : params_(m.parameters()) {
+    for (Var& p : params_) p.set_requires_grad(false);
+  }
+  ~FrozenParams() {
+    for (Var& p : params_) p.set_requires_grad(true);
+  }
+ private:
+  std::vector<Var> params_;
+};
+
+}  // namespace
+
+GAN::GAN(nn::ModulePtr G, nn::ModulePtr D, std::shared_ptr<optim::Optimizer> g_opt,
+         std::shared_ptr<optim::Optimizer> d_opt, const GANConfig& cfg)
+    : G_(std::move(G)), D_(std::move(D)), g_opt_(std::move(g_opt)), d_opt_(std::move(d_opt)),
+      cfg_(cfg), obj_(make_objective(cfg.loss, cfg.options)), rng_(cfg.seed),
+      sample_rng_(cfg.seed ^ 0x5eed5a3b1e5ULL) {
+  if (!G_ || !D_) throw ValueError("GAN: generator and discriminator are required");
+  if (!g_opt_ || !d_opt_) throw ValueError("GAN: both optimizers are required");
+  if (cfg.z_dim < 1) throw ValueError("GAN: z_dim must be >= 1, got " + std::to_string(cfg.z_dim));
+  if (cfg.d_steps < 1 || cfg.g_steps < 1)
+    throw ValueError("GAN: d_steps and g_steps must be >= 1");
+  if (cfg.prior != "normal" && cfg.prior != "uniform")
+    throw ValueError("GAN: prior must be 'normal' or 'uniform', got '" + cfg.prior + "'");
+  int64_t gin = G_->in_features();
+  if (gin >= 0 && gin != cfg.z_dim)
+    throw ValueError("GAN: z_dim = " + std::to_string(cfg.z_dim) + " but the generator expects " +
+                     std::to_string(gin) + " input features");
+  data_dim_ = G_->out_features();
+  int64_t din = D_->in_features();
+  if (data_dim_ >= 0 && din >= 0 && din != data_dim_)
+    throw ValueError("GAN: the generator makes " + std::to_string(data_dim_) +
+                     " features but the discriminator expects " + std::to_string(din));
+  if (data_dim_ < 0) data_dim_ = din;
+  int64_t dout = D_->out_features();
+  if (data_dim_ >= 0 && dout >= 0 && dout != obj_->d_out_features(data_dim_))
+    throw ValueError("GAN: loss '" + obj_->name() + "' needs a discriminator with " +
+                     std::to_string(obj_->d_out_features(data_dim_)) + " output feature(s), got " +
+                     std::to_string(dout));
+  if (G_->dtype() != D_->dtype()) throw TypeError("GAN: generator and discriminator dtypes differ");
+}
+
+Tensor GAN::noise(int64_t n, Rng& rng) const {
+  if (cfg_.prior == "uniform") return rng.uniform({n, cfg_.z_dim}, G_->dtype(), -1.0, 1.0);
+  return rng.normal({n, cfg_.z_dim}, G_->dtype());
+}
+
+void GAN::check_data(const Tensor& data, const char* what) const {
+  if (data.ndim() != 2)
+    throw ValueError(std::string(what) + " must be a 2-D array (N, features), got shape " +
+                     shape_str(data.shape()));
+  if (data.shape()[0] == 0) throw ValueError(std::string(what) + " is empty");
+  if (data_dim_ >= 0 && data.shape()[1] != data_dim_)
+    throw ValueError(std::string(what) + " has " + std::to_string(data.shape()[1]) +
+                     " features per row, but the networks work on " + std::to_string(data_dim_));
+  if (!kernels::all_finite(data))
+    throw ValueError(std::string(what) + " contains NaN or infinite values");
+}
+
+void GAN::check_finite(double v, const char* what) const {
+  if (!std::isfinite(v))
+    throw NonFiniteError("training stopped at step " + std::to_string(steps_ + 1) + ": " + what +
+                         " of loss '" + obj_->name() + "' is " + std::to_string(v) +
+                         "; the networks keep their last finite parameters");
+}
+
+std::pair<DLoss, double> GAN::d_update(const Tensor& real) {
+  Var fake;
+  {
+    NoGradGuard no_grad;  // D's update treats G's samples as data
+    fake = G_->forward(Var(noise(real.shape()[0], rng_)));
+  }
+  d_opt_->zero_grad();
+  DLoss r = obj_->d_loss(*D_, Var(real), fake, rng_);
+  check_finite(r.loss.data().item(), "the discriminator loss");
+  backward({r.loss});
+  double gn = grad_norm(d_opt_->params());
+  check_finite(gn, "the discriminator's gradient norm");
+  d_opt_->step();
+  obj_->after_d_step(*D_);
+  return {r, gn};
+}
+
+std::pair<double, double> GAN::g_update(int64_t batch) {
+  g_opt_->zero_grad();
+  Var loss;
+  {
+    FrozenParams frozen(*D_);
+    loss = obj_->g_loss(*D_, G_->forward(Var(noise(batch, rng_))));
+    check_finite(loss.data().item(), "the generator loss");
+    backward({loss});
+  }
+  double gn = grad_norm(g_opt_->params());
+  check_finite(gn, "the generator's gradient norm");
+  g_opt_->step();
+  return {loss.data().item(), gn};
+}
+
+StepRecord GAN::iterate(const std::function<Tensor()>& next_real) {
+  StepRecord rec;
+  int64_t batch = 0;
+  for (int64_t k = 0; k < cfg_.d_steps; ++k) {
+    Tensor real = next_real();
+    batch = real.shape()[0];
+    auto [d, gn] = d_update(real);
+    rec.d_loss = d.loss.data().item();
+    rec.penalty = d.penalty;
+    rec.divergence = d.divergence;
+    rec.d_grad_norm = gn;
+  }
+  for (int64_t k = 0; k < cfg_.g_steps; ++k) {
+    auto [l, gn] = g_update(batch);
+    rec.g_loss = l;
+    rec.g_grad_norm = gn;
+  }
+  rec.step = ++steps_;
+  return rec;
+}
+
+StepRecord GAN::step(const Tensor& real) {
+  check_data(real, "real_batch");
+  Tensor r = real.dtype() == G_->dtype() ? real : real.to(G_->dtype());
+  return iterate([&] { return r; });
+}
+
+std::vector<StepRecord> GAN::fit(const Tensor& data, int64_t steps, int64_t batch, double seconds,
+                                 int64_t log_every, int64_t log_at) {
+  if (steps < 1) throw ValueError("fit: steps must be >= 1, got " + std::to_string(steps));
+  if (batch < 1) throw ValueError("fit: batch_size must be >= 1, got " + std::to_string(batch));
+  if (log_every < 1) throw ValueError("fit: log_every must be >= 1");
+  check_data(data, "data");
+  if (batch > data.shape()[0])
+    throw ValueError("fit: batch_size " + std::to_string(batch) + " is larger than the data (" +
+                     std::to_string(data.shape()[0]) + " rows)");
+  Tensor d = data.dtype() == G_->dtype() ? data : data.to(G_->dtype());
+  const int64_t n = d.shape()[0];
+  std::vector<int64_t> idx(batch);
+  auto next_real = [&] {
+    for (auto& i : idx) i = rng_.integer(n);
+    return kernels::gather_rows(d, idx);
+  };
+  std::vector<StepRecord> log;
+  auto start = std::chrono::steady_clock::now();
+  for (int64_t s = 0; s < steps; ++s) {
+    StepRecord rec = iterate(next_real);
+    if (rec.step % log_every == 0 || rec.step == log_at) log.push_back(rec);
+    std::chrono::duration<double> el = std::chrono::steady_clock::now() - start;
+    if (el.count() >= seconds) break;
+  }
+  return log;
+}
+
+Tensor GAN::sample(int64_t n, Rng* rng) {
+  if (n < 1) throw ValueError("sample: n must be >= 1, got " + std::to_string(n));
+  NoGradGuard no_grad;
+  return G_->forward(Var(noise(n, rng ? *rng : sample_rng_))).data();
+}
+
+Tensor GAN::generate(const Tensor& z) {
+  if (z.ndim() != 2 || z.shape()[1] != cfg_.z_dim)
+    throw ValueError("generate: z must have shape (n, " + std::to_string(cfg_.z_dim) + "), got " +
+                     shape_str(z.shape()));
+  NoGradGuard no_grad;
+  return G_->forward(Var(z.dtype() == G_->dtype() ? z : z.to(G_->dtype()))).data();
+}
+
+Tensor GAN::discriminate(const Tensor& x) {
+  check_data(x, "x");
+  NoGradGuard no_grad;
+  return D_->forward(Var(x.dtype() == D_->dtype() ? x : x.to(D_->dtype()))).data();
+}
+
+}  // namespace cgan::gan

@@ -1,0 +1,82 @@
+// The training algorithm (Algorithm 1 of the lecture): per iteration, d_steps
+// discriminator updates on fresh minibatches of data and noise, then g_steps generator
+// updates. One Rng per GAN drives minibatch indices, noise and the objective's own
+// draws, so a run with a fixed seed and thread count is bitwise repeatable; a second
+// Rng serves sample() so that looking at samples never changes training.
+#pragma once
+#include <functional>
+#include <memory>
+#include <stdexcept>
+
+#include "../optim/optimizer.hpp"
+#include "objective.hpp"
+
+namespace cgan::gan {
+
+// A loss or gradient became NaN/inf (-> FloatingPointError in Python).
+struct NonFiniteError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct GANConfig {
+  std::string loss = "non-saturating";
+  ObjectiveOptions options;
+  int64_t z_dim = 2;
+  std::string prior = "normal";  // "normal": N(0, I); "uniform": U(-1, 1)^z_dim
+  int64_t d_steps = 1, g_steps = 1;
+  uint64_t seed = 0;
+};
+
+// What one iteration reports (the values of its last D and G update).
+struct StepRecord {
+  int64_t step = 0;  // iterations completed, this one included
+  double d_loss = 0, g_loss = 0, penalty = 0, divergence = 0, d_grad_norm = 0, g_grad_norm = 0;
+};
+
+class GAN {
+ public:
+  GAN(nn::ModulePtr G, nn::ModulePtr D, std::shared_ptr<optim::Optimizer> g_opt,
+      std::shared_ptr<optim::Optimizer> d_opt, const GANConfig& cfg);
+
+  // One iteration; every critic update uses `real` (fresh noise each time).
+  StepRecord step(const Tensor& real);
+  // Up to `steps` iterations on minibatches drawn from `data` (uniform indices, with
+  // replacement). Returns early once `seconds` have passed (a step is never cut), so
+  // that the caller can update a progress bar; records the iterations whose number is
+  // a multiple of log_every or equals `log_at`.
+  std::vector<StepRecord> fit(const Tensor& data, int64_t steps, int64_t batch_size, double seconds,
+                              int64_t log_every, int64_t log_at);
+
+  Tensor sample(int64_t n, Rng* rng = nullptr);  // G(z), no graph; sampler Rng by default
+  Tensor generate(const Tensor& z);              // G(z), no graph
+  Tensor discriminate(const Tensor& x);          // raw D(x), no graph
+  Tensor noise(int64_t n, Rng& rng) const;       // z from the prior
+
+  // Throws ValueError unless data is (N, data width) with finite values.
+  void check_data(const Tensor& data, const char* what) const;
+
+  const GANConfig& config() const { return cfg_; }
+  const Objective& objective() const { return *obj_; }
+  int64_t steps_done() const { return steps_; }
+  void set_steps_done(int64_t s) { steps_ = s; }
+  Rng& train_rng() { return rng_; }
+  Rng& sample_rng() { return sample_rng_; }
+  const nn::ModulePtr& generator() const { return G_; }
+  const nn::ModulePtr& discriminator() const { return D_; }
+
+ private:
+  StepRecord iterate(const std::function<Tensor()>& next_real);
+  std::pair<DLoss, double> d_update(const Tensor& real);
+  std::pair<double, double> g_update(int64_t batch);
+  void check_finite(double v, const char* what) const;
+
+  nn::ModulePtr G_, D_;
+  std::shared_ptr<optim::Optimizer> g_opt_, d_opt_;
+  GANConfig cfg_;
+  std::unique_ptr<Objective> obj_;
+  Rng rng_, sample_rng_;
+  int64_t steps_ = 0;
+  int64_t data_dim_ = -1;
+};
+
+}  // namespace cgan::gan
