@@ -1,5 +1,3 @@
-import gc
-
 import pytest
 
 import cgan
@@ -12,4 +10,3 @@ def _restore_global_state():
     yield
     cgan._core.set_grad_enabled(True)
     cgan.set_num_threads(threads)
-    gc.collect()

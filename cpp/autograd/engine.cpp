@@ -86,9 +86,14 @@ Result run(const std::vector<Var>& outputs, const std::vector<Var>& grad_outputs
     for (const Var& t : *targets) is_target[t.impl()] = true;
   for (const Var& v : order) {
     bool need = targets ? is_target.count(v.impl()) > 0 : (v.is_leaf() && v.requires_grad());
-    if (const auto& fn = v.grad_fn())
+    if (const auto& fn = v.grad_fn()) {
       for (const Var& in : fn->inputs)
         if (in.defined() && in.requires_grad() && needed[in.impl()]) need = true;
+      // A released node has lost its input edges, so what lies behind it is unknown:
+      // count it as needed, so that reaching it raises below instead of silently
+      // yielding no gradient (every recorded node has a leaf needing grad behind it).
+      if (fn->released) need = true;
+    }
     needed[v.impl()] = need;
   }
 
@@ -126,8 +131,11 @@ Result run(const std::vector<Var>& outputs, const std::vector<Var>& grad_outputs
   }
 
   if (!retain_graph) {
+    // Free only the nodes this pass needed (as PyTorch frees only executed nodes): the
+    // rest of the graph, e.g. a generator behind a critic loss differentiated for the
+    // critic's parameters only, stays usable.
     for (const Var& v : order)
-      if (const auto& fn = v.grad_fn()) {
+      if (const auto& fn = v.grad_fn(); fn && needed[v.impl()]) {
         fn->inputs.clear();
         fn->backward = nullptr;
         fn->released = true;
@@ -174,6 +182,13 @@ void backward(const std::vector<Var>& outputs, const std::vector<Var>& grad_outp
     } else if (create_graph) {
       impl->grad = accumulate(Var(impl->grad), g).shared();
     } else {
+      // Add in place only into a .grad that this leaf alone holds. After create_graph the
+      // stored gradient can be the very Var of another leaf's .grad or of the caller's
+      // grad_outputs (the add rule passes g through), or a graph node: then sum into a
+      // fresh copy so that the others keep their values.
+      if (impl->grad.use_count() != 1 || impl->grad->grad_fn ||
+          impl->grad->data.owner().use_count() != 1)
+        impl->grad = Var(impl->grad->data.clone()).shared();
       Tensor& acc = impl->grad->data;
       dispatch(acc.dtype(), [&](auto tag) {
         using T = decltype(tag);

@@ -299,6 +299,10 @@ Var expand(const Var& x, const Shape& shape) {
 
 Var reshape(const Var& x, const Shape& shape) {
   if (x.shape() == shape) return x;
+  // The kernels index at most 4 axes (broadcasting pads to 4); the NumPy converter
+  // rejects more, and so must reshape.
+  if (shape.size() > 4)
+    throw ValueError("reshape: tensors have at most 4 axes, got shape " + shape_str(shape));
   return record("reshape", x.data().reshape(shape), {x},
                 [](const BackwardCtx& c) { return V{reshape(c.grad_out, c.in[0].shape())}; });
 }
