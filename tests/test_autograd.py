@@ -97,6 +97,18 @@ def test_grad_frees_only_the_part_of_the_graph_it_used():
     np.testing.assert_allclose(gg.numpy(), z.numpy().T @ (-wd.numpy() * (1 - h ** 2)), rtol=1e-14)
 
 
+def test_grad_past_a_freed_subgraph_that_is_not_needed():
+    x, w = t64([1.0, 2.0], True), t64([3.0, -1.0], True)
+    h = ops.exp(x)
+    cgan.grad(h.sum(), x)  # frees h's node
+    (gw,) = cgan.grad((h * w).sum(), w)  # needs only h's value, not its graph
+    np.testing.assert_allclose(gw.numpy(), np.exp([1.0, 2.0]), rtol=1e-15)
+    with pytest.raises(ValueError, match="retain_graph"):
+        cgan.grad((h * w).sum(), [w, x])
+    with pytest.raises(ValueError, match="retain_graph"):
+        cgan.grad((h * w).sum(), [x], allow_unused=True)
+
+
 def test_retain_graph_allows_a_second_backward():
     x = t64([1.0, 2.0], requires_grad=True)
     loss = (ops.exp(x) * x).sum()
@@ -208,6 +220,13 @@ def test_dtype_promotion_float32_float64():
     w = cgan.tensor(np.ones((3, 2), dtype=np.float32))
     assert ops.matmul(t64(np.ones((2, 2))), w, transpose_b=True).dtype == np.float64
     assert ops.linear(t64(np.ones((2, 2))), w).dtype == np.float64
+    x32 = cgan.tensor(np.ones((2, 2), dtype=np.float32))
+    b64 = t64([0.5, 0.25, 0.125], requires_grad=True)
+    y = ops.linear(x32, w, b64)  # a float64 bias promotes too, as in NumPy
+    assert y.dtype == np.float64
+    np.testing.assert_array_equal(y.numpy(), [[2.5, 2.25, 2.125]] * 2)
+    y.sum().backward()
+    assert b64.grad.dtype == np.float64
 
 
 def test_zero_copy_of_c_contiguous_float64():

@@ -46,7 +46,13 @@ std::vector<Var> post_order(const std::vector<Var>& outputs) {
 
 struct Result {
   std::unordered_map<VarImpl*, Var> grads;
+  const char* freed = nullptr;  // a released node that a gradient reached (grad() only)
 };
+
+[[noreturn]] void throw_freed(const char* op) {
+  throw ValueError(std::string("backward through the graph a second time (op ") + op +
+                   "): its saved tensors were freed; pass retain_graph=True the first time");
+}
 
 // Runs the rules from the outputs back to `targets` (or to every leaf needing grad).
 Result run(const std::vector<Var>& outputs, const std::vector<Var>& grad_outputs,
@@ -90,8 +96,7 @@ Result run(const std::vector<Var>& outputs, const std::vector<Var>& grad_outputs
       for (const Var& in : fn->inputs)
         if (in.defined() && in.requires_grad() && needed[in.impl()]) need = true;
       // A released node has lost its input edges, so what lies behind it is unknown:
-      // count it as needed, so that reaching it raises below instead of silently
-      // yielding no gradient (every recorded node has a leaf needing grad behind it).
+      // let the gradient reach it, to be reported below.
       if (fn->released) need = true;
     }
     needed[v.impl()] = need;
@@ -104,9 +109,14 @@ Result run(const std::vector<Var>& outputs, const std::vector<Var>& grad_outputs
     if (!fn || !needed[v.impl()]) continue;
     auto git = r.grads.find(v.impl());
     if (git == r.grads.end()) continue;
-    if (fn->released)
-      throw ValueError(std::string("backward through the graph a second time (op ") + fn->name +
-                       "): its saved tensors were freed; pass retain_graph=True the first time");
+    // Reaching a released node is an error at once for backward() (every recorded node
+    // has a leaf needing grad behind it); for grad() only if a target then goes
+    // missing, since the targets may not lie behind this node.
+    if (fn->released) {
+      if (!targets) throw_freed(fn->name);
+      r.freed = fn->name;
+      continue;
+    }
     std::vector<bool> needs(fn->inputs.size());
     bool any = false;
     for (size_t i = 0; i < needs.size(); ++i) {
@@ -160,6 +170,8 @@ std::vector<Var> grad(const std::vector<Var>& outputs, const std::vector<Var>& i
     auto it = r.grads.find(inputs[i].impl());
     if (it != r.grads.end()) {
       out.push_back(it->second);
+    } else if (r.freed) {
+      throw_freed(r.freed);  // the input may lie behind the freed part: never guess 0
     } else if (allow_unused) {
       out.emplace_back(Tensor::zeros(inputs[i].shape(), inputs[i].dtype()));
     } else {

@@ -351,6 +351,12 @@ Var transpose(const Var& x) {
 
 Var linear(const Var& x0, const Var& w0, const Var& b) {
   auto [x, w] = promote(x0, w0);
+  // A float64 bias promotes float32 x and w as well (NumPy's rule for x @ w.T + b),
+  // rather than being cast down to float32.
+  if (b.defined() && b.dtype() == DType::f64 && x.dtype() == DType::f32) {
+    x = cast(x, DType::f64);
+    w = cast(w, DType::f64);
+  }
   if (x.data().ndim() != 2 || w.data().ndim() != 2 || x.shape()[1] != w.shape()[1])
     throw ValueError("linear: input of shape " + shape_str(x.shape()) +
                      " does not fit weights of shape " + shape_str(w.shape()) +
