@@ -46,7 +46,13 @@ std::vector<Var> post_order(const std::vector<Var>& outputs) {
 
 struct Result {
   std::unordered_map<VarImpl*, Var> grads;
+  const char* freed = nullptr;  // a released node that a gradient reached (grad() only)
 };
+
+[[noreturn]] void throw_freed(const char* op) {
+  throw ValueError(std::string("backward through the graph a second time (op ") + op +
+                   "): its saved tensors were freed; pass retain_graph=True the first time");
+}
 
 // Runs the rules from the outputs back to `targets` (or to every leaf needing grad).
 Result run(const std::vector<Var>& outputs, const std::vector<Var>& grad_outputs,
@@ -86,9 +92,13 @@ Result run(const std::vector<Var>& outputs, const std::vector<Var>& grad_outputs
     for (const Var& t : *targets) is_target[t.impl()] = true;
   for (const Var& v : order) {
     bool need = targets ? is_target.count(v.impl()) > 0 : (v.is_leaf() && v.requires_grad());
-    if (const auto& fn = v.grad_fn())
+    if (const auto& fn = v.grad_fn()) {
       for (const Var& in : fn->inputs)
         if (in.defined() && in.requires_grad() && needed[in.impl()]) need = true;
+      // A released node has lost its input edges, so what lies behind it is unknown:
+      // let the gradient reach it, to be reported below.
+      if (fn->released) need = true;
+    }
     needed[v.impl()] = need;
   }
 
@@ -99,9 +109,14 @@ Result run(const std::vector<Var>& outputs, const std::vector<Var>& grad_outputs
     if (!fn || !needed[v.impl()]) continue;
     auto git = r.grads.find(v.impl());
     if (git == r.grads.end()) continue;
-    if (fn->released)
-      throw ValueError(std::string("backward through the graph a second time (op ") + fn->name +
-                       "): its saved tensors were freed; pass retain_graph=True the first time");
+    // Reaching a released node is an error at once for backward() (every recorded node
+    // has a leaf needing grad behind it); for grad() only if a target then goes
+    // missing, since the targets may not lie behind this node.
+    if (fn->released) {
+      if (!targets) throw_freed(fn->name);
+      r.freed = fn->name;
+      continue;
+    }
     std::vector<bool> needs(fn->inputs.size());
     bool any = false;
     for (size_t i = 0; i < needs.size(); ++i) {
@@ -126,8 +141,11 @@ Result run(const std::vector<Var>& outputs, const std::vector<Var>& grad_outputs
   }
 
   if (!retain_graph) {
+    // Free only the nodes this pass needed (as PyTorch frees only executed nodes): the
+    // rest of the graph, e.g. a generator behind a critic loss differentiated for the
+    // critic's parameters only, stays usable.
     for (const Var& v : order)
-      if (const auto& fn = v.grad_fn()) {
+      if (const auto& fn = v.grad_fn(); fn && needed[v.impl()]) {
         fn->inputs.clear();
         fn->backward = nullptr;
         fn->released = true;
@@ -152,6 +170,8 @@ std::vector<Var> grad(const std::vector<Var>& outputs, const std::vector<Var>& i
     auto it = r.grads.find(inputs[i].impl());
     if (it != r.grads.end()) {
       out.push_back(it->second);
+    } else if (r.freed) {
+      throw_freed(r.freed);  // the input may lie behind the freed part: never guess 0
     } else if (allow_unused) {
       out.emplace_back(Tensor::zeros(inputs[i].shape(), inputs[i].dtype()));
     } else {
@@ -174,6 +194,13 @@ void backward(const std::vector<Var>& outputs, const std::vector<Var>& grad_outp
     } else if (create_graph) {
       impl->grad = accumulate(Var(impl->grad), g).shared();
     } else {
+      // Add in place only into a .grad that this leaf alone holds. After create_graph the
+      // stored gradient can be the very Var of another leaf's .grad or of the caller's
+      // grad_outputs (the add rule passes g through), or a graph node: then sum into a
+      // fresh copy so that the others keep their values.
+      if (impl->grad.use_count() != 1 || impl->grad->grad_fn ||
+          impl->grad->data.owner().use_count() != 1)
+        impl->grad = Var(impl->grad->data.clone()).shared();
       Tensor& acc = impl->grad->data;
       dispatch(acc.dtype(), [&](auto tag) {
         using T = decltype(tag);

@@ -299,6 +299,10 @@ Var expand(const Var& x, const Shape& shape) {
 
 Var reshape(const Var& x, const Shape& shape) {
   if (x.shape() == shape) return x;
+  // The kernels index at most 4 axes (broadcasting pads to 4); the NumPy converter
+  // rejects more, and so must reshape.
+  if (shape.size() > 4)
+    throw ValueError("reshape: tensors have at most 4 axes, got shape " + shape_str(shape));
   return record("reshape", x.data().reshape(shape), {x},
                 [](const BackwardCtx& c) { return V{reshape(c.grad_out, c.in[0].shape())}; });
 }
@@ -347,6 +351,12 @@ Var transpose(const Var& x) {
 
 Var linear(const Var& x0, const Var& w0, const Var& b) {
   auto [x, w] = promote(x0, w0);
+  // A float64 bias promotes float32 x and w as well (NumPy's rule for x @ w.T + b),
+  // rather than being cast down to float32.
+  if (b.defined() && b.dtype() == DType::f64 && x.dtype() == DType::f32) {
+    x = cast(x, DType::f64);
+    w = cast(w, DType::f64);
+  }
   if (x.data().ndim() != 2 || w.data().ndim() != 2 || x.shape()[1] != w.shape()[1])
     throw ValueError("linear: input of shape " + shape_str(x.shape()) +
                      " does not fit weights of shape " + shape_str(w.shape()) +
