@@ -30,5 +30,6 @@ void bind_tensor(py::module_& m);
 void bind_nn(py::module_& m);
 void bind_optim(py::module_& m);
 void bind_gan(py::module_& m);
+void bind_losses(py::module_& m);
 
 }  // namespace cgan::bind

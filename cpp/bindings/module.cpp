@@ -19,4 +19,5 @@ PYBIND11_MODULE(_core, m) {
   cgan::bind::bind_nn(m);
   cgan::bind::bind_optim(m);
   cgan::bind::bind_gan(m);
+  cgan::bind::bind_losses(m);
 }

@@ -1,0 +1,109 @@
+// Objectives where D outputs an energy or a loss rather than a logit: EBGAN (Zhao 2016),
+// whose D is an autoencoder, and the loss-sensitive GAN (Qi 2017).
+#include "../ops/ops.hpp"
+#include "../tensor/errors.hpp"
+#include "objectives.hpp"
+
+namespace cgan::gan {
+
+using namespace cgan::ops;
+
+namespace {
+
+// ---- EBGAN ---------------------------------------------------------------------------------
+
+class EbGan : public Objective {
+ public:
+  explicit EbGan(const ObjectiveOptions& o) {
+    check_options("ebgan", o, {"margin", "pt_weight", "code_layer"});
+    margin_ = o.get("margin", 1.0);
+    pt_weight_ = o.get("pt_weight", 0.0);
+    code_layer_ = o.get("code_layer", -1.0);
+    if (!(margin_ > 0)) throw ValueError("ebgan: option margin must be positive");
+    if (!(pt_weight_ >= 0)) throw ValueError("ebgan: option pt_weight must be >= 0");
+    if (code_layer_ != -1 && !(code_layer_ >= 1 && code_layer_ == double(int64_t(code_layer_))))
+      throw ValueError("ebgan: option code_layer must be a positive integer (layers before the code)");
+  }
+  std::string name() const override { return "ebgan"; }
+
+  // D: E(x_r) + [m - E(x_f)]^+ (Zhao 2016, Eq. 1): fakes are pushed up to the margin only.
+  DLoss d_loss(nn::Module& D, const Var& real, const Var& fake, Rng&) const override {
+    Var e_real = energy(D, real), e_fake = energy(D, fake);
+    DLoss out;
+    out.loss = add(mean(e_real), mean(relu(rsub(margin_, e_fake))));
+    return out;
+  }
+  // G: E(x_f) (Eq. 2) + pt_weight * pulling-away term on the code (Sec. 2.4).
+  Var g_loss(nn::Module& D, const Var& fake) const override {
+    Var loss = mean(energy(D, fake));
+    if (pt_weight_ > 0) loss = add(loss, mul(pulling_away(code(D, fake)), pt_weight_));
+    return loss;
+  }
+  int64_t d_out_features(int64_t data_dim) const override { return data_dim; }
+
+ private:
+  // Per-sample mean squared reconstruction error ||D(x) - x||^2 / dim, shape (N, 1).
+  static Var energy(nn::Module& D, const Var& x) {
+    Var r = D.forward(x);
+    if (r.shape() != x.shape())
+      throw ValueError("ebgan: D must be an autoencoder (output shape = input shape); got " +
+                       shape_str(r.shape()) + " for input " + shape_str(x.shape()));
+    return mean(square(sub(flatten_rows(r), flatten_rows(x))), 1, true);
+  }
+  Var code(nn::Module& D, const Var& x) const {
+    auto* seq = dynamic_cast<nn::Sequential*>(&D);
+    if (!seq) throw ValueError("ebgan: pt_weight > 0 needs D to be a Sequential (or MLP) autoencoder");
+    int64_t n = static_cast<int64_t>(seq->layers().size());
+    int64_t end = code_layer_ < 0 ? n / 2 : int64_t(code_layer_);
+    if (end < 1 || end >= n)
+      throw ValueError("ebgan: code_layer must be in [1, " + std::to_string(n - 1) + "], got " +
+                       std::to_string(end));
+    return flatten_rows(seq->forward_until(x, size_t(end)));
+  }
+  // PT = 1/(N(N-1)) sum_{i != j} cos^2(s_i, s_j): pushes the codes of a batch apart.
+  static Var pulling_away(const Var& s) {
+    int64_t n = s.shape()[0];
+    if (n < 2) return scalar_like(0.0, s);
+    Var unit = div(s, add(row_norm(s), 1e-12));  // eps: a ReLU code can be all zero
+    Var cos2 = square(matmul(unit, unit, false, true));
+    Var diag = square(sum(square(unit), 1));  // cos^2(s_i, s_i), exactly as in cos2
+    return div(sub(sum(cos2), sum(diag)), double(n * (n - 1)));
+  }
+  double margin_, pt_weight_, code_layer_;
+};
+
+// ---- loss-sensitive GAN --------------------------------------------------------------------
+
+// L_theta(x) = v: a loss that should be lower on real data than on fakes by a margin
+// Delta(x_r, x_f) = ||x_r - x_f||_1 (Qi 2017, Eq. 5); pairs are taken by row index.
+class LossSensitive : public Objective {
+ public:
+  explicit LossSensitive(const ObjectiveOptions& o) {
+    check_options("loss-sensitive", o, {"lambda_ls"});
+    lambda_ = o.get("lambda_ls", 1.0);
+    if (!(lambda_ >= 0)) throw ValueError("loss-sensitive: option lambda_ls must be >= 0");
+  }
+  std::string name() const override { return "loss-sensitive"; }
+  DLoss d_loss(nn::Module& D, const Var& real, const Var& fake, Rng&) const override {
+    check_same_batch("loss-sensitive", real, fake);
+    Var l_real = D.forward(real), l_fake = D.forward(fake);
+    Var margin = sum(abs(sub(flatten_rows(real), flatten_rows(fake))), 1, true);
+    Var violation = relu(add(margin, sub(l_real, l_fake)));
+    DLoss out;
+    out.loss = add(mean(l_real), mul(mean(violation), lambda_));
+    return out;
+  }
+  Var g_loss(nn::Module& D, const Var& fake) const override { return mean(D.forward(fake)); }
+
+ private:
+  double lambda_;
+};
+
+}  // namespace
+
+std::unique_ptr<Objective> make_ebgan(const ObjectiveOptions& o) { return std::make_unique<EbGan>(o); }
+std::unique_ptr<Objective> make_loss_sensitive(const ObjectiveOptions& o) {
+  return std::make_unique<LossSensitive>(o);
+}
+
+}  // namespace cgan::gan

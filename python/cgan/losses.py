@@ -1,0 +1,255 @@
+"""GAN objectives: what the discriminator D and the generator G minimise.
+
+``v`` is D's raw output (a logit, a critic value, an energy); ``E_r``/``E_f`` are means
+over a real / fake batch. Every log-sigmoid is computed as ``-softplus(-v)``, so losses
+stay finite for any finite ``v`` (float32 included).
+
+>>> import cgan
+>>> cgan.losses.available()[:3]
+['minimax', 'non-saturating', 'f-gan:total-variation']
+>>> loss = cgan.losses.get("wgan-gp", lambda_gp=10)
+>>> d = loss.d_loss(D, real, fake, seed=0)    # a 0-d cgan.Tensor; d.backward() trains D
+>>> g = loss.g_loss(D, G(z_tensor))
+
+Options (keyword arguments of :func:`get`; any other keyword is a ValueError):
+
+=================  ==========================================================
+minimax, mmgan     label_smoothing=0 (one-sided: real target 1 - s)
+non-saturating,    label_smoothing=0
+nsgan
+f-gan:<div>        generator_loss="alternative" | "saturating";
+                   pi=0.5 (f-gan:jensen-shannon-weighted only)
+lsgan              a=0, b=1, c=1
+wgan               clip=0.01
+wgan-gp            lambda_gp=10, one_sided=0
+dragan             lambda_gp=10, perturb=0.5
+hinge              (none)
+ebgan              margin=1.0, pt_weight=0, code_layer=len(D)//2
+loss-sensitive     lambda_ls=1
+=================  ==========================================================
+"""
+from ._core import losses as _core
+from .divergences import FORMULAS as _DIVERGENCE_FORMULAS
+
+__all__ = ["available", "get", "Objective", "RawOutputObjective"]
+
+
+def available():
+    """Every canonical objective name (f-gan:<divergence> for all ten divergences)."""
+    return list(_core.available())
+
+
+class Objective:
+    """A GAN objective. Use :func:`get` to build one.
+
+    ``d_loss(D, real, fake, seed=0)`` is D's loss on a real and a fake batch, ``g_loss(D,
+    fake)`` G's loss on a fake batch; both take NumPy arrays or cgan.Tensors (arrays are
+    converted to D's dtype) and return a 0-d cgan.Tensor whose graph reaches D's
+    parameters (and G's, when ``fake`` is a Tensor produced by G). ``seed`` drives the
+    randomness of the gradient penalties (interpolation weights, DRAGAN's perturbation).
+    """
+
+    def __init__(self, core, options):
+        self._core = core
+        self.options = dict(options)
+
+    @property
+    def name(self):
+        """The canonical name (an alias such as 'nsgan' resolves to 'non-saturating')."""
+        return self._core.name
+
+    def d_loss(self, D, real, fake, seed=0):
+        """What D minimises on a real and a fake batch (a 0-d Tensor)."""
+        return self._core.d_loss(D, real, fake, seed)[0]
+
+    def d_loss_terms(self, D, real, fake, seed=0):
+        """dict(loss=Tensor, penalty=float, divergence=float).
+
+        penalty: the unweighted gradient penalty (wgan-gp, dragan), else NaN.
+        divergence: what the current D estimates: E_r v - E_f v (wgan, wgan-gp),
+        the variational bound of D_f (f-gan), log 2 - loss/2, the JSD bound
+        (minimax, non-saturating without label smoothing, dragan), else NaN.
+        """
+        loss, penalty, divergence = self._core.d_loss(D, real, fake, seed)
+        return {"loss": loss, "penalty": penalty, "divergence": divergence}
+
+    def g_loss(self, D, fake):
+        """What G minimises on a fake batch (a 0-d Tensor)."""
+        return self._core.g_loss(D, fake)
+
+    def after_d_step(self, D):
+        """The constraint applied after each D update (weight clipping for wgan)."""
+        self._core.after_d_step(D)
+
+    def d_out_features(self, data_dim):
+        """Width of D's output for data of width data_dim (data_dim for ebgan, else 1)."""
+        return self._core.d_out_features(int(data_dim))
+
+    def default_optimizer(self, discriminator=True):
+        """dict(type=..., lr=..., betas=(b1, b2)): the optimizer of the objective's paper."""
+        return self._core.default_optimizer(bool(discriminator))
+
+    def __repr__(self):
+        opts = "".join(f", {k}={v!r}" for k, v in self.options.items())
+        return f"cgan.losses.get({self.name!r}{opts})"
+
+
+class RawOutputObjective(Objective):
+    """An objective that depends on D only through its raw outputs: the losses can be
+    evaluated on given outputs. ``d_loss_raw(v_real, v_fake)``, ``g_loss_raw(v_fake)``
+    take arrays or Tensors (pass Tensors with requires_grad to differentiate)."""
+
+    def d_loss_raw(self, v_real, v_fake):
+        """D's loss on raw outputs (a 0-d Tensor)."""
+        return self._core.d_loss_raw(v_real, v_fake)
+
+    def g_loss_raw(self, v_fake):
+        """G's loss on raw outputs (a 0-d Tensor)."""
+        return self._core.g_loss_raw(v_fake)
+
+    def divergence_raw(self, v_real, v_fake):
+        """D's estimate of the divergence (see d_loss_terms) from raw outputs, a float."""
+        return self._core.divergence_raw(v_real, v_fake)
+
+
+class Minimax(RawOutputObjective):
+    """minimax (alias mmgan): Goodfellow et al. 2014, "Generative Adversarial Nets".
+
+    D(x) = sigmoid(v). min_G max_D E_r log D(x) + E_f log(1 - D(G(z))):
+      D minimises  E_r softplus(-v) + E_f softplus(v)
+      G minimises  -E_f softplus(v)             (= E_f log(1 - D(G(z))))
+    G's gradient vanishes when D confidently rejects the fakes (v_f << 0): the
+    saturation that motivates the non-saturating loss. Option label_smoothing = s
+    (Salimans et al. 2016, one-sided): the real target is 1 - s, i.e. the real term is
+    (1 - s) softplus(-v) + s softplus(v). With the optimal D, -d_loss = 2 JSD - log 4.
+    """
+
+
+class NonSaturating(RawOutputObjective):
+    """non-saturating (alias nsgan): Goodfellow et al. 2014, Sec. 3.
+
+      D minimises  E_r softplus(-v) + E_f softplus(v)    (as minimax)
+      G minimises  E_f softplus(-v)                      (= -E_f log D(G(z)))
+    Same fixed point as minimax, strong gradients early in training. Option
+    label_smoothing as for minimax.
+    """
+
+
+class FGAN(RawOutputObjective):
+    """f-gan:<divergence>: Nowozin, Cseke & Tomioka 2016, "f-GAN".
+
+    T(x) = g_f(v) with g_f the divergence's output activation, and
+    F = E_r g_f(v) - E_f f*(g_f(v)) <= D_f(P_data || P_G)  (Fenchel bound, the lecture):
+      D minimises  -F                       (F is the divergence estimate)
+      G minimises  -E_f g_f(v)              generator_loss="alternative" (default,
+                                            Nowozin Sec. 3.2, non-saturating)
+               or  -E_f f*(g_f(v))          generator_loss="saturating" (the saddle point)
+    f*(g_f(v)) is evaluated in closed stable forms (softplus, Lambert W of e^y).
+    f-gan:gan with the alternative loss is the non-saturating GAN; with the saturating
+    loss it is minimax. Option pi (jensen-shannon-weighted only, default 0.5).
+    """
+
+
+class LSGAN(RawOutputObjective):
+    """lsgan: Mao et al. 2017, "Least Squares Generative Adversarial Networks".
+
+    Linear output, no sigmoid. Targets a (fake), b (real), c (what G wants D to say):
+      D minimises  ½ E_r (v - b)² + ½ E_f (v - a)²
+      G minimises  ½ E_f (v - c)²
+    Defaults a=0, b=1, c=1 (the 0-1 coding); b - c = 1, b - a = 2 (a=-1, b=1, c=0)
+    makes G minimise the Pearson χ² divergence between P_data + P_G and 2 P_G.
+    """
+
+
+class WGAN(RawOutputObjective):
+    """wgan: Arjovsky, Chintala & Bottou 2017, "Wasserstein GAN".
+
+      D (the critic) minimises  E_f v - E_r v
+      G minimises               -E_f v
+    after_d_step clips every parameter of D to [-clip, clip] (default 0.01) so that
+    the critic stays K-Lipschitz; E_r v - E_f v then estimates K·W1(P_data, P_G).
+    Default optimizer: RMSprop, lr 5e-5 (Algorithm 1).
+    """
+
+
+class WGANGP(Objective):
+    """wgan-gp: Gulrajani et al. 2017, "Improved Training of Wasserstein GANs".
+
+      D minimises  E_f v - E_r v + lambda_gp · E (‖∇_x D(x̂)‖₂ - 1)²
+      G minimises  -E_f v
+    x̂ = ε x_r + (1 - ε) x_f with one ε ~ U[0, 1) per sample (x_r, x_f paired by row,
+    so both batches must have the same shape). one_sided=1 penalises only
+    max(0, ‖∇‖ - 1)² (Sec. 4 / Petzka et al. 2018). The penalty's gradient w.r.t. D's
+    parameters is a double backward. Defaults lambda_gp=10, Adam lr 1e-4, betas (0.5, 0.9).
+    """
+
+
+class DRAGAN(Objective):
+    """dragan: Kodali et al. 2017, "On Convergence and Stability of GANs".
+
+      D minimises  E_r softplus(-v) + E_f softplus(v) + lambda_gp · E (‖∇_x D(x̃)‖₂ - 1)²
+      G minimises  E_f softplus(-v)                         (non-saturating)
+    x̃ = x_r + perturb · std(x_r) · U[0, 1) per element (std over the whole batch, as
+    in the authors' code): the penalty acts in a neighbourhood of the data, where
+    sharp gradients of D cause mode collapse. Defaults lambda_gp=10, perturb=0.5,
+    Adam lr 1e-4, betas (0.5, 0.9).
+    """
+
+
+class Hinge(RawOutputObjective):
+    """hinge: Lim & Ye 2017 ("Geometric GAN"); Miyato et al. 2018 (SN-GAN).
+
+      D minimises  E_r relu(1 - v) + E_f relu(1 + v)
+      G minimises  -E_f v
+    """
+
+
+class EBGAN(Objective):
+    """ebgan: Zhao, Mathieu & LeCun 2017, "Energy-based Generative Adversarial Network".
+
+    D is an autoencoder (output shape = input shape; d_out_features(dim) = dim) and the
+    energy is its per-sample mean squared reconstruction error E(x) = ‖D(x) - x‖² / dim.
+      D minimises  E_r E(x) + E_f relu(margin - E(x))
+      G minimises  E_f E(x) + pt_weight · PT
+    PT (pulling-away term, Sec. 2.4) = mean over i ≠ j of cos²(s_i, s_j) for the codes
+    s = D.forward_until(x_f, code_layer) of the fake batch (D must be a Sequential/MLP
+    when pt_weight > 0; code_layer defaults to len(D)//2). margin defaults to 1.0: the
+    energy is a per-feature mean, so for standardised data (unit variance) a random
+    reconstruction costs about 1-2 and margin 1 separates data from far-off fakes.
+    """
+
+
+class LossSensitive(Objective):
+    """loss-sensitive: Qi 2017, "Loss-Sensitive Generative Adversarial Networks".
+
+    v = L(x) is a loss that should be smaller on real data than on fakes by a margin
+    Δ(x_r, x_f) = ‖x_r - x_f‖₁ (real and fake paired by row; equal batch sizes):
+      D minimises  E_r L(x) + lambda_ls · E relu(Δ(x_r, x_f) + L(x_r) - L(x_f))
+      G minimises  E_f L(x)
+    Default lambda_ls=1.
+    """
+
+
+_CLASSES = {
+    "minimax": Minimax, "non-saturating": NonSaturating, "lsgan": LSGAN, "wgan": WGAN,
+    "wgan-gp": WGANGP, "dragan": DRAGAN, "hinge": Hinge, "ebgan": EBGAN,
+    "loss-sensitive": LossSensitive,
+}
+
+
+def get(name, **options):
+    """The objective `name` (see :func:`available`; aliases mmgan, nsgan) with its options.
+
+    ValueError for an unknown name or option, or an option value out of range.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"loss name must be a string, got {type(name).__name__}")
+    core = _core.make(name, **options)
+    if core.name.startswith("f-gan:"):
+        obj = FGAN(core, options)
+        div = core.name[len("f-gan:"):]
+        f, conj, act = _DIVERGENCE_FORMULAS[div]
+        obj.__doc__ = (FGAN.__doc__ + f"\n    Divergence {div}: f(u) = {f}; f*(t) = {conj}; "
+                       f"g_f(v) = {act}.\n")
+        return obj
+    return _CLASSES[core.name](core, options)
