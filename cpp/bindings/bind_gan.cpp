@@ -1,27 +1,13 @@
 // cgan._core.GANCore: the C++ training loop under cgan.GAN (python/cgan/gan.py).
 #include "convert.hpp"
 #include "gan/gan.hpp"
+#include "objective_options.hpp"
 
 namespace cgan::bind {
 
 using namespace pybind11::literals;
 
 namespace {
-
-gan::ObjectiveOptions options_of(py::dict kw) {
-  gan::ObjectiveOptions o;
-  for (auto item : kw) {
-    std::string k = py::str(item.first);
-    py::handle v = item.second;
-    if (py::isinstance<py::str>(v)) o.str[k] = v.cast<std::string>();
-    else if (py::isinstance<py::bool_>(v)) o.num[k] = v.cast<bool>() ? 1.0 : 0.0;
-    else if (py::isinstance<py::int_>(v) || py::isinstance<py::float_>(v)) o.num[k] = v.cast<double>();
-    else
-      throw TypeError("option '" + k + "' must be a number, bool or string, got " +
-                      py::str(py::type::of(v)).cast<std::string>());
-  }
-  return o;
-}
 
 py::dict record_dict(const gan::StepRecord& r) {
   py::dict d;
@@ -42,7 +28,7 @@ void bind_gan(py::module_& m) {
   py::register_exception<gan::NonFiniteError>(m, "NonFiniteError", PyExc_FloatingPointError);
 
   m.def("objective_defaults", [](const std::string& loss, py::dict options, bool discriminator) {
-          auto obj = gan::make_objective(loss, options_of(options));
+          auto obj = gan::make_objective(loss, objective_options(options));
           auto d = obj->default_optimizer(discriminator);
           py::dict out;
           out["type"] = d.type;
@@ -60,7 +46,7 @@ void bind_gan(py::module_& m) {
                        py::dict options) {
              gan::GANConfig c;
              c.loss = loss;
-             c.options = options_of(options);
+             c.options = objective_options(options);
              c.z_dim = z_dim;
              c.prior = prior;
              c.d_steps = d_steps;

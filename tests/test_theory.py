@@ -1,0 +1,64 @@
+"""The lecture's theory as tests: a discriminator trained against a fixed generator of
+known density approaches the optimum the lecture derives.
+
+The generator is G(z) = z + 1 with z ~ N(0, 1) and learning rate 0, so P_G = N(1, 1)
+exactly while the real data are N(0, 1).
+"""
+import numpy as np
+import pytest
+
+import cgan
+
+JSD_N01_N11 = 0.11142  # JSD(N(0,1) || N(1,1)) in nats
+
+
+def npdf(x, mu):
+    return np.exp(-0.5 * (x - mu) ** 2) / np.sqrt(2 * np.pi)
+
+
+def fixed_generator():
+    G = cgan.nn.Linear(1, 1, seed=0)
+    G.load_state_dict({"weight": np.ones((1, 1), np.float32), "bias": np.ones(1, np.float32)})
+    return G
+
+
+def train_critic(loss, steps=3000, **options):
+    G = fixed_generator()
+    D = cgan.nn.MLP(1, [32, 32], 1, activation="tanh", seed=1)
+    gan = cgan.GAN(G, D, loss=loss, z_dim=1, seed=0,
+                   g_optimizer=cgan.optim.SGD(G.parameters(), lr=0.0),
+                   d_optimizer=cgan.optim.Adam(D.parameters(), lr=2e-3), **options)
+    data = cgan.datasets.gaussian_1d(200000, seed=2)
+    hist = gan.fit(data, steps, 512, progress=False, log_every=50)
+    assert np.allclose(G.weight.numpy(), 1) and np.allclose(G.bias.numpy(), 1)
+    return gan, hist
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    return train_critic("minimax")
+
+
+def test_optimal_discriminator(classifier):
+    gan, _ = classifier
+    x = np.linspace(-2, 3, 51).reshape(-1, 1).astype(np.float32)
+    d = 1 / (1 + np.exp(-gan.discriminate(x).ravel()))
+    d_star = npdf(x.ravel(), 0) / (npdf(x.ravel(), 0) + npdf(x.ravel(), 1))
+    assert np.abs(d - d_star).max() < 0.05
+
+
+def test_value_at_optimum_is_jsd(classifier):
+    # max_D V(G, D) = -2 log 2 + 2 JSD(P_data || P_G); the D loss is -V.
+    _, hist = classifier
+    v = -hist["d_loss"][-20:].mean()
+    assert abs(v - (-2 * np.log(2) + 2 * JSD_N01_N11)) < 0.02
+
+
+def test_fgan_kl_critic_approaches_f_prime_of_density_ratio():
+    # For KL, f'(u) = 1 + log u and g_f(v) = v; p/q = exp(1/2 - x), so T*(x) = 3/2 - x.
+    gan, hist = train_critic("f-gan:kl")
+    x = np.linspace(-1.5, 2.5, 41).reshape(-1, 1).astype(np.float32)
+    t = gan.discriminate(x).ravel()
+    assert np.abs(t - (1.5 - x.ravel())).max() < 0.15
+    # The critic's estimate of KL(N(0,1) || N(1,1)) = 1/2.
+    assert abs(hist["divergence"][-20:].mean() - 0.5) < 0.05
