@@ -45,6 +45,9 @@ std::vector<Var> post_order(const std::vector<Var>& outputs) {
 }
 
 struct Result {
+  // Every var of the traversed graph, kept alive here: `grads` is keyed by raw pointers,
+  // and releasing the nodes would otherwise free intermediate vars while they are keys.
+  std::vector<Var> order;
   std::unordered_map<VarImpl*, Var> grads;
   const char* freed = nullptr;  // a released node that a gradient reached (grad() only)
 };
@@ -84,7 +87,8 @@ Result run(const std::vector<Var>& outputs, const std::vector<Var>& grad_outputs
     else it->second = accumulate(it->second, g);
   }
 
-  std::vector<Var> order = post_order(outputs);
+  r.order = post_order(outputs);
+  const std::vector<Var>& order = r.order;
   // needed: the var is a target or some target lies behind it.
   std::unordered_map<VarImpl*, bool> needed;
   std::unordered_map<VarImpl*, bool> is_target;
