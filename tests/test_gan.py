@@ -218,3 +218,19 @@ def test_ctrl_c_stops_after_the_current_step(data):
         timer.cancel()
     assert 0 < gan.steps_done < 10**7
     assert gan.history is not None and np.all(np.isfinite(gan.sample(5)))
+
+
+def test_wgan_gp_covers_the_ring():
+    # The lecture's toy experiment, short and seeded: all eight modes in 1000 steps.
+    data = cgan.datasets.ring(20000, seed=0)
+    G = cgan.nn.MLP(2, [64] * 3, 2, seed=0)
+    D = cgan.nn.MLP(2, [64] * 3, 1, seed=1)
+    gan = cgan.GAN(G, D, loss="wgan-gp", z_dim=2, d_steps=5, seed=0,
+                   g_optimizer=cgan.optim.Adam(G.parameters(), lr=1e-3, betas=(0.5, 0.9)),
+                   d_optimizer=cgan.optim.Adam(D.parameters(), lr=1e-3, betas=(0.5, 0.9)))
+    h = gan.fit(data, 1000, 128, progress=False)
+    assert np.all(np.isfinite(h["penalty"])) and np.all(np.isfinite(h["divergence"]))
+    s = gan.sample(4000, seed=1)
+    centers, std = cgan.datasets.ring_centers(), cgan.datasets.ring_std
+    assert cgan.metrics.mode_coverage(s, centers, std, threshold=5) == 8
+    assert cgan.metrics.high_quality_rate(s, centers, std, threshold=5) > 0.25

@@ -62,3 +62,28 @@ def test_fgan_kl_critic_approaches_f_prime_of_density_ratio():
     assert np.abs(t - (1.5 - x.ravel())).max() < 0.15
     # The critic's estimate of KL(N(0,1) || N(1,1)) = 1/2.
     assert abs(hist["divergence"][-20:].mean() - 0.5) < 0.05
+
+
+def generator_grad_norm(loss, G, D, z):
+    fake = G(cgan.tensor(z))
+    g = cgan.grad(cgan.losses.get(loss).g_loss(D, fake), G.parameters())
+    return np.sqrt(sum(float((t.numpy().astype(np.float64) ** 2).sum()) for t in g))
+
+
+def test_minimax_saturates_where_non_saturating_does_not():
+    # Early in training D rejects the fakes confidently (D(G(z)) ~ 0): log(1 - D) is flat
+    # there, -log D is steep. Same G, same D, same noise; only the generator loss differs.
+    G = fixed_generator()
+    G.load_state_dict({"weight": np.ones((1, 1), np.float32),
+                       "bias": np.full(1, 6.0, np.float32)})  # P_G = N(6, 1), far from data
+    D = cgan.nn.MLP(1, [32, 32], 1, activation="leaky_relu", seed=1)
+    gan = cgan.GAN(G, D, loss="minimax", z_dim=1, seed=1,
+                   g_optimizer=cgan.optim.SGD(G.parameters(), lr=0.0),
+                   d_optimizer=cgan.optim.Adam(D.parameters(), lr=2e-3))
+    gan.fit(cgan.datasets.gaussian_1d(20000, seed=3), 1000, 256, progress=False)
+    d_fake = 1 / (1 + np.exp(-gan.discriminate(gan.sample(1000, seed=0))))
+    assert np.median(d_fake) < 0.01  # D is confident: the regime the lecture describes
+    z = np.random.default_rng(0).standard_normal((512, 1)).astype(np.float32)
+    mm = generator_grad_norm("minimax", G, D, z)
+    ns = generator_grad_norm("non-saturating", G, D, z)
+    assert mm < 0.1 * ns
