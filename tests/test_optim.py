@@ -19,7 +19,8 @@ def _init(seed=0):
 
 def _grad(i, w):
     """A nonlinear gradient field (so trajectories depend on every detail of the update)."""
-    return (w - 0.3 * (i + 1)) ** 3 + 0.5 * w + 0.1 * np.sin(3 * w)
+    d = w - 0.3 * (i + 1)
+    return d * d * d + 0.5 * w + 0.1 * np.sin(3 * w)
 
 
 def _params(values):
