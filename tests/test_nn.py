@@ -213,6 +213,8 @@ def test_same_seed_same_weights_different_seed_different():
     lambda: nn.Sequential(nn.Linear(3, 4, seed=3), nn.LeakyReLU(0.3),
                           nn.spectral_norm(nn.Linear(4, 2, seed=4), power_iterations=2, seed=5),
                           nn.Sigmoid()),
+    lambda: nn.Sequential(nn.Linear(3, 5, bias=False, init="glorot_normal", seed=6), nn.ELU(0.5),
+                          nn.Linear(5, 2, init="normal", seed=7), nn.Softplus()),
 ])
 def test_state_dict_round_trip_via_config(make):
     m = make()

@@ -405,3 +405,16 @@ def test_zero_lr_changes_nothing_but_state():
         np.testing.assert_array_equal(p.numpy(), v)
     assert opt.steps == 1
     assert math.isfinite(float(np.abs(opt.state_dict()["0.exp_avg"]).sum()))
+
+
+def test_optimizer_built_before_astype_keeps_working():
+    m = cgan.nn.MLP(2, [4], 1, seed=0)
+    opt = optim.Adam(m.parameters(), lr=0.1)
+    m.astype("float64")
+    before = m.state_dict()
+    x = cgan.tensor(np.ones((3, 2)))
+    (m(x) ** 2).mean().backward()
+    opt.step()
+    after = m.state_dict()
+    assert all(v.dtype == np.float64 for v in after.values())
+    assert all(not np.array_equal(after[k], before[k]) for k in before)
