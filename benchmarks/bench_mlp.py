@@ -3,7 +3,7 @@
 Measures, in one process:
   fwd+bwd   loss = mean(D(x)), backward to all parameters
   wgan-gp   penalty on the gradient w.r.t. the input (create_graph) + mean(D(x)),
-            backward to all parameters (double backward)
+            gradients w.r.t. all parameters (double backward)
   adam      one Adam step over the MLP's parameters (gradients already present)
 Reports ms per 1000 passes (best and median over repeats) and the ratio cgan/torch.
 
@@ -59,7 +59,10 @@ def cgan_cases(threads, x_np, weights):
         out = m(xi)
         (g,) = cgan.grad(out.sum(), xi, create_graph=True)
         gp = ((cgan.ops.row_norm(g) - 1.0) ** 2).mean()
-        (out.mean() + 10.0 * gp).backward()
+        # grad() to the parameters rather than .backward(): at the time of writing
+        # Tensor.backward() reads freed graph nodes after the graph is released
+        # (cpp/autograd/engine.cpp) and crashes in this double-backward loop.
+        cgan.grad(out.mean() + 10.0 * gp, params)
 
     fwd_bwd()
     opt = cgan.optim.Adam(params, lr=1e-4, betas=(0.5, 0.9))
@@ -94,7 +97,7 @@ def torch_cases(threads, x_np, weights):
         out = m(xi)
         (g,) = torch.autograd.grad(out.sum(), xi, create_graph=True)
         gp = ((g.norm(dim=1) - 1.0) ** 2).mean()
-        (out.mean() + 10.0 * gp).backward()
+        torch.autograd.grad(out.mean() + 10.0 * gp, params)  # as cgan's case
 
     fwd_bwd()
     opt = torch.optim.Adam(params, lr=1e-4, betas=(0.5, 0.9))  # default: foreach on CPU

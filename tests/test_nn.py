@@ -514,3 +514,32 @@ def test_astype_round_trip_keeps_values():
     _assert_sd_equal(m.state_dict(), sd32)
     with pytest.raises(TypeError):
         m.astype("int32")
+
+
+def test_wgan_gp_training_loop_with_backward_does_not_crash():
+    """Regression: Tensor.backward() must not read graph nodes freed when the graph is
+    released (cpp/autograd/engine.cpp: the gradient map is keyed by raw node pointers).
+    The double-backward loop below crashed (SIGSEGV) in every run; it runs in a
+    subprocess so that a crash fails this test instead of killing the test session."""
+    import os
+    import subprocess
+    import sys
+    code = """
+import numpy as np, cgan
+m = cgan.nn.MLP(2, [64, 64, 64], 1, seed=0)
+params = m.parameters()
+x = np.random.default_rng(0).normal(size=(64, 2)).astype(np.float32)
+for i in range(300):
+    for p in params:
+        p.grad = None
+    xi = cgan.tensor(x, requires_grad=True)
+    out = m(xi)
+    (g,) = cgan.grad(out.sum(), xi, create_graph=True)
+    gp = ((cgan.ops.row_norm(g) - 1.0) ** 2).mean()
+    (out.mean() + 10.0 * gp).backward()
+    assert all(p.grad is not None for p in params)
+print("ok")
+"""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", (r.returncode, r.stderr[-2000:])
