@@ -543,3 +543,19 @@ print("ok")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert r.returncode == 0 and r.stdout.strip() == "ok", (r.returncode, r.stderr[-2000:])
+
+
+def test_shared_layer_parameters_listed_once():
+    lin = nn.Linear(3, 3, seed=0)
+    s = nn.Sequential(lin, nn.Tanh(), lin)
+    assert [n for n, _ in s.named_parameters()] == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    ps = s.parameters()
+    assert len(ps) == 2  # as torch: each parameter once
+    assert s.num_parameters() == 12
+    # One SGD step moves the shared weight once: w - lr * (total gradient).
+    w0 = lin.weight.numpy().copy()
+    x = cgan.tensor(np.ones((2, 3), np.float32))
+    s(x).sum().backward()
+    gw = lin.weight.grad.numpy().copy()
+    cgan.optim.SGD(ps, lr=0.1).step()
+    np.testing.assert_allclose(lin.weight.numpy(), w0 - 0.1 * gw, rtol=1e-6, atol=1e-7)

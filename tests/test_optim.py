@@ -274,6 +274,9 @@ def test_bad_hyperparameters_raise():
         optim.SGD([np.zeros(3)], lr=0.1)
     with pytest.raises(TypeError):
         optim.Adam([p[0], "w"])
+    # The same tensor twice would be updated twice per step.
+    with pytest.raises(ValueError, match="once"):
+        optim.Adam([p[0], p[0]])
     # A non-leaf tensor cannot be optimised.
     with pytest.raises(ValueError, match="leaf"):
         optim.SGD([p[0] * 2], lr=0.1)

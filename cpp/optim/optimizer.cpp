@@ -27,6 +27,11 @@ Optimizer::Optimizer(std::vector<Var> params, double lr) : params_(std::move(par
     if (!params_[i].is_leaf())
       throw ValueError("optimizer: parameter " + std::to_string(i) +
                        " is not a leaf tensor (it was computed by an op)");
+    // Fix: a parameter listed twice was updated twice per step.
+    for (size_t j = 0; j < i; ++j)
+      if (params_[j].impl() == params_[i].impl())
+        throw ValueError("optimizer: parameter " + std::to_string(i) + " is the same tensor as parameter " +
+                         std::to_string(j) + " (each parameter may appear only once)");
   }
   check_hyper("lr", lr, 0.0);
   bufs_.resize(params_.size());
