@@ -29,8 +29,15 @@ std::string json_num(double v) {
 // ---- Module --------------------------------------------------------------------------------
 
 std::vector<Var> Module::parameters() const {
+  // Fix: a layer used twice (weight sharing, e.g. Sequential(lin, act, lin)) lists its
+  // parameters twice in named_parameters(); return each parameter once, as torch does,
+  // so that optimizers do not update shared weights twice and counts are right.
   std::vector<Var> out;
-  for (auto& [n, p] : named_parameters()) out.push_back(p);
+  for (auto& [n, p] : named_parameters()) {
+    bool seen = false;
+    for (const Var& q : out) seen |= q.impl() == p.impl();
+    if (!seen) out.push_back(p);
+  }
   return out;
 }
 

@@ -27,9 +27,15 @@ Optimizer::Optimizer(std::vector<Var> params, double lr) : params_(std::move(par
     if (!params_[i].is_leaf())
       throw ValueError("optimizer: parameter " + std::to_string(i) +
                        " is not a leaf tensor (it was computed by an op)");
+    // Fix: a parameter listed twice was updated twice per step.
+    for (size_t j = 0; j < i; ++j)
+      if (params_[j].impl() == params_[i].impl())
+        throw ValueError("optimizer: parameter " + std::to_string(i) + " is the same tensor as parameter " +
+                         std::to_string(j) + " (each parameter may appear only once)");
   }
   check_hyper("lr", lr, 0.0);
   bufs_.resize(params_.size());
+  pstep_.assign(params_.size(), 0);
 }
 
 void Optimizer::set_lr(double lr) {
@@ -55,6 +61,7 @@ void Optimizer::step() {
         b = Tensor::zeros(p.shape(), p.dtype());
     }
     total += p.numel();
+    ++pstep_[i];
   }
   ++t_;  // bias corrections read the step number of the update being made
   // One parallel region for all parameters; each parameter's elements are split over
@@ -75,12 +82,15 @@ State Optimizer::state() const {
   for (size_t i = 0; i < bufs_.size(); ++i)
     for (const auto& [name, t] : bufs_[i])
       if (t.defined()) s[std::to_string(i) + "." + name] = t.clone();
+  for (size_t i = 0; i < pstep_.size(); ++i)
+    if (pstep_[i] > 0) s[std::to_string(i) + ".step"] = Tensor::scalar(double(pstep_[i]), DType::f64);
   return s;
 }
 
 void Optimizer::load_state(const State& s, int64_t steps) {
   if (steps < 0) throw ValueError("optimizer state: step count must be >= 0");
   std::vector<std::map<std::string, Tensor>> fresh(params_.size());
+  std::vector<int64_t> fresh_steps(params_.size(), -1);
   auto names = buffer_names();
   for (const auto& [key, t] : s) {
     auto dot = key.find('.');
@@ -92,6 +102,13 @@ void Optimizer::load_state(const State& s, int64_t steps) {
     } catch (...) {
       throw ValueError("optimizer state: bad key '" + key + "'");
     }
+    if (dot != std::string::npos && i < params_.size() && name == "step") {
+      double v = t.numel() == 1 ? t.item() : -1.0;
+      if (!(v >= 0 && v <= double(steps) && v == std::floor(v)))
+        throw ValueError("optimizer state: '" + key + "' must be an integer in [0, steps]");
+      fresh_steps[i] = int64_t(v);
+      continue;
+    }
     if (dot == std::string::npos || i >= params_.size() ||
         std::find(names.begin(), names.end(), name) == names.end())
       throw ValueError("optimizer state: unexpected key '" + key + "' for " + type_name() +
@@ -102,7 +119,12 @@ void Optimizer::load_state(const State& s, int64_t steps) {
                        ", parameter " + std::to_string(i) + " has " + shape_str(p.shape()));
     fresh[i][name] = t.to(p.dtype());
   }
+  // Without "<i>.step" entries (older state dicts): a parameter with buffers has taken
+  // every step, one without has taken none.
+  for (size_t i = 0; i < params_.size(); ++i)
+    if (fresh_steps[i] < 0) fresh_steps[i] = fresh[i].empty() ? 0 : steps;
   bufs_ = std::move(fresh);
+  pstep_ = std::move(fresh_steps);
   t_ = steps;
 }
 
@@ -131,7 +153,7 @@ void SGD::update(size_t i, const Tensor& p, const Tensor& g, int64_t b, int64_t 
     const T* gr = g.data<T>();
     const T lr = T(lr_), wd = T(weight_decay), mu = T(momentum), damp = T(dampening);
     T* buf = momentum > 0 ? buffer(i, "momentum_buffer").data<T>() : nullptr;
-    const bool first = t_ == 1;
+    const bool first = pstep_[i] == 1;  // torch: this parameter's first update
     for (int64_t k = b; k < e; ++k) {
       T d = gr[k];
       if (weight_decay != 0) d += wd * w[k];
@@ -164,7 +186,8 @@ void Adam::update(size_t i, const Tensor& p, const Tensor& g, int64_t b, int64_t
     T* v = buffer(i, "exp_avg_sq").data<T>();
     const T b1 = T(beta1), b2 = T(beta2), wd = T(weight_decay), ep = T(eps);
     // torch's arithmetic: step = lr / (1 - b1^t), denom = sqrt(v) / sqrt(1 - b2^t) + eps.
-    const double bc1 = 1.0 - std::pow(beta1, double(t_)), bc2 = 1.0 - std::pow(beta2, double(t_));
+    const double t = double(pstep_[i]);  // this parameter's own step count, as torch
+    const double bc1 = 1.0 - std::pow(beta1, t), bc2 = 1.0 - std::pow(beta2, t);
     const T step = T(lr_ / bc1), bc2_sqrt = T(std::sqrt(bc2));
     for (int64_t k = b; k < e; ++k) {
       T d = gr[k];

@@ -10,7 +10,9 @@
 
 namespace cgan::optim {
 
-using State = std::map<std::string, Tensor>;  // "<param index>.<name>" -> tensor
+// "<param index>.<name>" -> tensor; "<param index>.step" (a 0-d tensor) is that
+// parameter's own count of updates.
+using State = std::map<std::string, Tensor>;
 
 class Optimizer {
  public:
@@ -38,6 +40,10 @@ class Optimizer {
   std::vector<Var> params_;
   double lr_;
   int64_t t_ = 0;  // completed steps
+  // Fix: per-parameter update counts, as torch keeps state["step"] per parameter. A
+  // parameter skipped (no .grad) on some steps must not have its Adam bias correction
+  // or SGD's first-step momentum buffer driven by the global count t_.
+  std::vector<int64_t> pstep_;  // updates applied to parameter i, including the current one
 
  private:
   std::vector<std::map<std::string, Tensor>> bufs_;
