@@ -50,11 +50,17 @@ namespace {
 // block sums combined in index order, so the result does not depend on thread count.
 constexpr int64_t kBlock = 4096;
 
+// Sum of n contiguous values in double, with eight interleaved partial sums so that the
+// loop vectorises; the combination order is fixed, so the result is too.
 template <class T>
-double strided_sum(const T* x, int64_t n, int64_t stride) {
-  double s = 0;
-  for (int64_t i = 0; i < n; ++i) s += static_cast<double>(x[i * stride]);
-  return s;
+double contiguous_sum(const T* x, int64_t n) {
+  double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; ++j) acc[j] += static_cast<double>(x[i + j]);
+  double tail = 0;
+  for (; i < n; ++i) tail += static_cast<double>(x[i]);
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail;
 }
 }  // namespace
 
@@ -69,7 +75,7 @@ Tensor sum_all(const Tensor& x) {
 #pragma omp parallel for schedule(static) if (n >= kParallelThreshold)
     for (int64_t b = 0; b < nb; ++b) {
       int64_t s = b * kBlock, e = std::min(n, s + kBlock);
-      part[b] = strided_sum(a + s, e - s, 1);
+      part[b] = contiguous_sum(a + s, e - s);
     }
     double s = 0;
     for (double p : part) s += p;
@@ -97,7 +103,7 @@ Tensor sum_axis(const Tensor& x, int64_t axis, bool keepdim) {
     if (inner == 1) {
       // Row sums: each output is independent.
 #pragma omp parallel for schedule(static) if (x.numel() >= kParallelThreshold)
-      for (int64_t r = 0; r < outer; ++r) o[r] = static_cast<T>(strided_sum(a + r * len, len, 1));
+      for (int64_t r = 0; r < outer; ++r) o[r] = static_cast<T>(contiguous_sum(a + r * len, len));
     } else {
       // Column sums: accumulate whole rows (contiguous, vectorises) in double.
       std::vector<double> acc;
@@ -143,6 +149,42 @@ template <class T>
 using CMap = Eigen::Map<const RowMat<T>>;
 }  // namespace
 
+namespace {
+// op(A) @ op(B) for a small inner dimension k (the first layer of a 2-D toy GAN, the
+// outer products in the last layer's backward): rank-k updates of each output row,
+// vectorised over the columns. Eigen's GEMM spends more on packing than on math here.
+constexpr int64_t kSmallInner = 8;
+
+template <class T>
+void matmul_small_k(const Tensor& a, const Tensor& b, bool ta, bool tb, Tensor& out) {
+  const int64_t m = out.shape()[0], n = out.shape()[1];
+  const int64_t k = ta ? a.shape()[0] : a.shape()[1];
+  const T* A = a.data<T>();
+  const int64_t lda = a.shape()[1];
+  // op(B) as k contiguous rows of length n.
+  std::vector<T> bt;
+  const T* B = b.data<T>();
+  if (tb) {
+    bt.resize(static_cast<size_t>(k * n));
+    for (int64_t j = 0; j < n; ++j)
+      for (int64_t kk = 0; kk < k; ++kk) bt[kk * n + j] = B[j * k + kk];
+    B = bt.data();
+  }
+  T* C = out.data<T>();
+  // Rows are independent; each thread writes its own rows.
+#pragma omp parallel for schedule(static) if (m * n * k >= kParallelThreshold * 4)
+  for (int64_t i = 0; i < m; ++i) {
+    T* __restrict crow = C + i * n;
+    for (int64_t j = 0; j < n; ++j) crow[j] = T(0);
+    for (int64_t kk = 0; kk < k; ++kk) {
+      const T aik = ta ? A[kk * lda + i] : A[i * lda + kk];
+      const T* __restrict brow = B + kk * n;
+      for (int64_t j = 0; j < n; ++j) crow[j] += aik * brow[j];
+    }
+  }
+}
+}  // namespace
+
 Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
   if (a.ndim() != 2 || b.ndim() != 2)
     throw ValueError("matmul: expects 2-D tensors, got shapes " + shape_str(a.shape()) + " and " +
@@ -156,6 +198,10 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
     throw ValueError("matmul: inner dimensions differ: " + shape_str(a.shape()) +
                      (ta ? "^T" : "") + " @ " + shape_str(b.shape()) + (tb ? "^T" : ""));
   Tensor out = Tensor::empty({m, n}, a.dtype());
+  if (k > 0 && k <= kSmallInner) {
+    dispatch(a.dtype(), [&](auto tag) { matmul_small_k<decltype(tag)>(a, b, ta, tb, out); });
+    return out;
+  }
   dispatch(a.dtype(), [&](auto tag) {
     using T = decltype(tag);
     CMap<T> A(a.data<T>(), a.shape()[0], a.shape()[1]);

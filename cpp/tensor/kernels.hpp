@@ -17,10 +17,11 @@ Tensor map(const Tensor& x, F f) {
   Tensor y = Tensor::empty(x.shape(), x.dtype());
   dispatch(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    const T* a = x.data<T>();
-    T* out = y.data<T>();
+    const T* __restrict a = x.data<T>();
+    T* __restrict out = y.data<T>();
     parallel_range(x.numel(), [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) out[i] = f(a[i]);
+      auto fn = f;  // a local copy: the compiler can see no store aliases its captures
+      for (int64_t i = b; i < e; ++i) out[i] = fn(a[i]);
     });
   });
   return y;
@@ -50,17 +51,27 @@ Tensor zip(const Tensor& a, const Tensor& b, F f, const char* op) {
     int64_t n = out.numel();
     if (a.numel() == n && b.numel() == n) {  // same shape: one flat loop
       parallel_range(n, [&](int64_t s, int64_t e) {
-        for (int64_t i = s; i < e; ++i) o[i] = f(x[i], y[i]);
+        const T* __restrict xr = x;
+        const T* __restrict yr = y;
+        T* __restrict orr = o;
+        auto fn = f;  // local copy: no store can alias its captures
+        for (int64_t i = s; i < e; ++i) orr[i] = fn(xr[i], yr[i]);
       });
     } else if (b.numel() == 1) {  // tensor with scalar
       const T yv = y[0];
       parallel_range(n, [&](int64_t s, int64_t e) {
-        for (int64_t i = s; i < e; ++i) o[i] = f(x[i], yv);
+        const T* __restrict xr = x;
+        T* __restrict orr = o;
+        auto fn = f;
+        for (int64_t i = s; i < e; ++i) orr[i] = fn(xr[i], yv);
       });
     } else if (a.numel() == 1) {
       const T xv = x[0];
       parallel_range(n, [&](int64_t s, int64_t e) {
-        for (int64_t i = s; i < e; ++i) o[i] = f(xv, y[i]);
+        const T* __restrict yr = y;
+        T* __restrict orr = o;
+        auto fn = f;
+        for (int64_t i = s; i < e; ++i) orr[i] = fn(xv, yr[i]);
       });
     } else {  // general broadcast over (up to) 4 axes
       auto d = pad4(os);
