@@ -421,3 +421,22 @@ def test_optimizer_built_before_astype_keeps_working():
     after = m.state_dict()
     assert all(v.dtype == np.float64 for v in after.values())
     assert all(not np.array_equal(after[k], before[k]) for k in before)
+
+
+def test_astype_after_building_the_optimizer_keeps_its_moments():
+    m = cgan.nn.MLP(2, [4], 1, seed=0)
+    opt = cgan.optim.Adam(m.parameters(), lr=1e-2, betas=(0.9, 0.99))
+    x = np.random.default_rng(0).standard_normal((8, 2))
+    for _ in range(3):
+        opt.zero_grad()
+        m(cgan.tensor(x.astype(np.float32))).mean().backward()
+        opt.step()
+    before = opt.state_dict()["0.exp_avg"].astype(np.float64)
+    m.astype("float64")
+    opt.zero_grad()
+    m(cgan.tensor(x)).mean().backward()
+    g = m.parameters()[0].grad.numpy()
+    opt.step()
+    after = opt.state_dict()["0.exp_avg"]
+    assert after.dtype == np.float64
+    np.testing.assert_allclose(after, 0.9 * before + 0.1 * g, rtol=1e-6)

@@ -57,8 +57,8 @@ void Optimizer::step() {
     grads[i] = g.dtype() == p.dtype() ? g.data() : g.data().to(p.dtype());
     for (const auto& name : buffer_names()) {
       Tensor& b = bufs_[i][name];
-      if (!b.defined() || b.dtype() != p.dtype() || b.shape() != p.shape())
-        b = Tensor::zeros(p.shape(), p.dtype());
+      if (!b.defined() || b.shape() != p.shape()) b = Tensor::zeros(p.shape(), p.dtype());
+      else if (b.dtype() != p.dtype()) b = b.to(p.dtype());  // module.astype(): keep the moments
     }
     total += p.numel();
     ++pstep_[i];
