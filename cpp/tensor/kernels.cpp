@@ -208,10 +208,27 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
     CMap<T> B(b.data<T>(), b.shape()[0], b.shape()[1]);
     Eigen::Map<RowMat<T>> C(out.data<T>(), m, n);
     if (k == 0) { C.setZero(); return; }
-    if (!ta && !tb) C.noalias() = A * B;
-    else if (ta && !tb) C.noalias() = A.transpose() * B;
-    else if (!ta && tb) C.noalias() = A * B.transpose();
-    else C.noalias() = A.transpose() * B.transpose();
+    // Rows [r0, r0 + rn) of C from the same rows of op(A): a single-threaded Eigen GEMM.
+    auto rows = [&](int64_t r0, int64_t rn) {
+      auto Cb = C.middleRows(r0, rn);
+      if (!ta && !tb) Cb.noalias() = A.middleRows(r0, rn) * B;
+      else if (ta && !tb) Cb.noalias() = A.middleCols(r0, rn).transpose() * B;
+      else if (!ta && tb) Cb.noalias() = A.middleRows(r0, rn) * B.transpose();
+      else Cb.noalias() = A.middleCols(r0, rn).transpose() * B.transpose();
+    };
+    // We split large products into one row block per thread ourselves (Eigen's own
+    // threading is compiled out): small products, the bulk of a toy GAN, then never
+    // pay a fork/join, which costs a whole scheduler slice when the cores are shared.
+    const int nt = get_num_threads();
+    if (nt > 1 && double(m) * double(n) * double(k) >= kParallelGemmWork && m >= 2 * nt) {
+#pragma omp parallel for schedule(static) num_threads(nt)
+      for (int t = 0; t < nt; ++t) {
+        int64_t r0 = m * t / nt, r1 = m * (t + 1) / nt;
+        if (r1 > r0) rows(r0, r1 - r0);
+      }
+    } else {
+      rows(0, m);
+    }
   });
   return out;
 }

@@ -1,7 +1,8 @@
-// Threads: one knob for OpenMP and Eigen, and the elementwise loop helper.
-// Elementwise work is split across threads only above a size threshold: below it the
-// fork/join costs more than the loop. Our OpenMP regions never contain an Eigen GEMM,
-// so the two thread pools never nest.
+// Threads: one knob (OpenMP's count) for elementwise loops and matrix products, and
+// the elementwise loop helper. Work is split across threads only above a size
+// threshold: below it the fork/join costs more than the loop. Eigen is built with
+// EIGEN_DONT_PARALLELIZE: kernels::matmul splits large products into per-thread row
+// blocks itself, so thread pools never nest and small products stay single-threaded.
 #pragma once
 #include <cstdint>
 #ifdef _OPENMP
@@ -12,8 +13,10 @@ namespace cgan {
 
 // Elements below which an elementwise loop runs on one thread.
 constexpr int64_t kParallelThreshold = 1 << 15;
+// Multiply-adds below which a matrix product runs on one thread (~40 us of work).
+constexpr double kParallelGemmWork = double(1 << 20);
 
-void set_num_threads(int n);  // sets OpenMP's and Eigen's thread count
+void set_num_threads(int n);  // threads for elementwise loops and matrix products
 int get_num_threads();
 
 // f(begin, end) over [0, n), split into contiguous static chunks when n is large.
