@@ -73,7 +73,7 @@ def samples(real, fake, ax=None, s=4, alpha=0.5):
         f = _points(fake, "fake")
         ax.scatter(f[:, 0], f[:, 1], s=s, alpha=alpha, c=_FAKE_COLOR, label="G(z)",
                    linewidths=0)
-    ax.set_aspect("equal", adjustable="datalim")
+    ax.set_aspect("equal", adjustable="box")
     ax.legend(loc="upper right", markerscale=3, fontsize="small")
     return ax
 
