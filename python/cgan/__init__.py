@@ -17,12 +17,12 @@ from ._core import (
     tensor,
 )
 from ._core import ops
-from . import datasets, divergences, losses, metrics, nn, optim
+from . import datasets, divergences, losses, metrics, nn, optim, plot  # plot imports matplotlib lazily
 from .gan import GAN
 
 __all__ = [
     "RNG", "Tensor", "tensor", "grad", "no_grad", "enable_grad", "is_grad_enabled",
-    "set_grad_enabled", "set_num_threads", "get_num_threads", "ops", "nn", "optim", "GAN", "datasets", "metrics", "losses", "divergences",
+    "set_grad_enabled", "set_num_threads", "get_num_threads", "ops", "nn", "optim", "GAN", "datasets", "metrics", "losses", "divergences", "plot",
     "__version__",
 ]
 
