@@ -102,7 +102,9 @@ void bind_nn(py::module_& m) {
       .def("load_state_dict", &load_state_dict, "state"_a, "strict"_a = true)
       .def("_config", &Module::config)
       .def("astype", [](std::shared_ptr<Module> m, py::object dt) {
-             m->to(*parse_dtype(dt));
+             auto d = parse_dtype(dt);  // Fix: None gave an empty optional, dereferenced (UB)
+             if (!d) throw TypeError("dtype must be float32 or float64, got None");
+             m->to(*d);
              return m;
            }, "dtype"_a, "Converts parameters in place to float32 or float64; returns the module.")
       .def_property_readonly("dtype", [](const Module& m) { return dtype_object(m.dtype()); })

@@ -114,7 +114,11 @@ void bind_tensor(py::module_& m) {
       .def("detach", &Var::detach)
       .def("requires_grad_", [](Var& v, bool r) { v.set_requires_grad(r); return v; }, "requires_grad"_a = true)
       .def("zero_grad", [](Var& v) { v.set_grad(Var()); })
-      .def("astype", [](const Var& v, py::object dt) { return ops::cast(v, *parse_dtype(dt)); })
+      .def("astype", [](const Var& v, py::object dt) {
+             auto d = parse_dtype(dt);  // Fix: None gave an empty optional, dereferenced (UB)
+             if (!d) throw TypeError("dtype must be float32 or float64, got None");
+             return ops::cast(v, *d);
+           })
       .def("backward", [](const Var& v, py::object grad, py::object retain_graph, bool create_graph) {
              std::vector<Var> gs;
              if (!grad.is_none()) gs.push_back(to_var(grad, v.dtype(), "grad"));
@@ -243,7 +247,12 @@ void bind_tensor(py::module_& m) {
   o.def("mean", [](py::handle x, py::object axis, bool k) { return reduce(to_var(x), axis, k, true); },
         "x"_a, "axis"_a = py::none(), "keepdims"_a = false);
   o.def("reshape", [](py::handle x, std::vector<int64_t> s) { return ops::reshape(to_var(x), s); });
-  o.def("concat", [](py::object xs) { return ops::concat(var_list(xs, "concat")); }, "tensors"_a,
+  o.def("concat", [](py::object xs) {
+          auto vs = var_list(xs, "concat");
+          for (const Var& v : vs)  // Fix: a None entry became an undefined Var (null dereference)
+            if (!v.defined()) throw TypeError("concat: expected tensors or array-likes, got None");
+          return ops::concat(vs);
+        }, "tensors"_a,
         "concatenate along the batch axis (axis 0)");
   o.def("slice", [](py::handle x, int64_t b, int64_t e) { return ops::slice(to_var(x), b, e); },
         "x"_a, "begin"_a, "end"_a, "rows [begin, end) along the batch axis");

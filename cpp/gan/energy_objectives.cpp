@@ -21,7 +21,9 @@ class EbGan : public Objective {
     code_layer_ = o.get("code_layer", -1.0);
     if (!(margin_ > 0)) throw ValueError("ebgan: option margin must be positive");
     if (!(pt_weight_ >= 0)) throw ValueError("ebgan: option pt_weight must be >= 0");
-    if (code_layer_ != -1 && !(code_layer_ >= 1 && code_layer_ == double(int64_t(code_layer_))))
+    // Fix: the range check comes before the cast (int64_t of inf or 1e300 is UB).
+    if (code_layer_ != -1 &&
+        !(code_layer_ >= 1 && code_layer_ < 0x1p63 && code_layer_ == double(int64_t(code_layer_))))
       throw ValueError("ebgan: option code_layer must be a positive integer (layers before the code)");
   }
   std::string name() const override { return "ebgan"; }

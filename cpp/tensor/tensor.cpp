@@ -21,9 +21,12 @@ std::string shape_str(const Shape& s) {
 
 int64_t shape_numel(const Shape& s) {
   int64_t n = 1;
-  for (int64_t d : s) {
+  for (int64_t d : s)
     if (d < 0) throw ValueError("negative dimension in shape " + shape_str(s));
-    n *= d;
+  for (int64_t d : s) {
+    // Fix: an overflowing product wrapped (UB) to a small numel, so buffers were undersized.
+    if (__builtin_mul_overflow(n, d, &n) || n > INT64_MAX / 8)
+      throw ValueError("shape " + shape_str(s) + " has too many elements");
   }
   return n;
 }
