@@ -531,3 +531,13 @@ def test_lambertw_exp_800():
     assert g.item() == pytest.approx(wv / (1 + wv), rel=1e-14)
     w32 = ops.lambertw_exp(np.array([800.0], dtype=np.float32)).item()
     assert np.isfinite(w32) and w32 == pytest.approx(wv, rel=1e-6)
+
+
+def test_read_only_arrays_are_copied_not_shared():
+    a = np.ones((3, 2))
+    a.flags.writeable = False
+    t = cgan.tensor(a, requires_grad=True)
+    (t * 2.0).sum().backward()
+    opt = cgan.optim.SGD([t], lr=0.5)
+    opt.step()
+    assert np.all(a == 1) and np.allclose(t.numpy(), 0.0)

@@ -254,3 +254,12 @@ def test_spectral_norm_combines_with_objectives(loss, data):
             assert abs(layer.sigma() - top) < 0.1 * top  # one power iteration per step lags a little
             wn = layer.normalized_weight().numpy()
             assert abs(np.linalg.svd(wn, compute_uv=False)[0] - 1) < 0.1
+
+
+def test_frozen_discriminator_parameters_stay_frozen(data):
+    gan = make_gan()
+    first = gan.discriminator.parameters()[0]
+    first.requires_grad = False
+    gan.fit(data, 3, 32, progress=False)
+    assert first.requires_grad is False
+    assert all(p.requires_grad for p in gan.discriminator.parameters()[1:])

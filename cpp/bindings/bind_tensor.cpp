@@ -164,13 +164,17 @@ void bind_tensor(py::module_& m) {
   T.attr("__array_priority__") = 1000;
 
   m.def("tensor", [](py::object data, bool requires_grad, py::object dtype) {
-          Var v(to_tensor(data, parse_dtype(dtype), "tensor"), false);
+          Tensor t = to_tensor(data, parse_dtype(dtype), "tensor");
+          // A read-only array is copied: optimizers and .grad accumulation write in place.
+          if (py::isinstance<py::array>(data) && !py::array(data).writeable()) t = t.clone();
+          Var v(t, false);
           v.set_requires_grad(requires_grad);
           return v;
         },
         "data"_a, "requires_grad"_a = false, "dtype"_a = py::none(),
-        "A Tensor over array-like data. C-contiguous float32/float64 arrays are shared, not "
-        "copied (as torch.from_numpy); other input is converted (ints -> float32).");
+        "A Tensor over array-like data. Writable C-contiguous float32/float64 arrays are shared, "
+        "not copied (as torch.from_numpy); read-only arrays are copied; other input is "
+        "converted (ints -> float32).");
 
   m.def("grad", [](py::object outputs, py::object inputs, py::object grad_outputs,
                    bool create_graph, py::object retain_graph, bool allow_unused) {

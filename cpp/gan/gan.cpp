@@ -24,8 +24,12 @@ double grad_norm(const std::vector<Var>& params) {
 // needs gradients through D, not of D's weights, which saves D's weight-gradient GEMMs.
 class FrozenParams {
  public:
-  explicit FrozenParams(const nn::Module& m) : params_(m.parameters()) {
-    for (Var& p : params_) p.set_requires_grad(false);
+  explicit FrozenParams(const nn::Module& m) {
+    for (Var& p : m.parameters())  // parameters the user froze stay frozen afterwards
+      if (p.requires_grad()) {
+        p.set_requires_grad(false);
+        params_.push_back(p);
+      }
   }
   ~FrozenParams() {
     for (Var& p : params_) p.set_requires_grad(true);
