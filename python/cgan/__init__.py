@@ -22,8 +22,8 @@ from .gan import GAN
 
 __all__ = [
     "RNG", "Tensor", "tensor", "grad", "no_grad", "enable_grad", "is_grad_enabled",
-    "set_grad_enabled", "set_num_threads", "get_num_threads", "ops", "nn", "optim", "GAN", "datasets", "metrics", "losses", "divergences", "plot",
-    "__version__",
+    "set_grad_enabled", "set_num_threads", "get_num_threads", "ops", "nn", "optim", "GAN",
+    "datasets", "metrics", "losses", "divergences", "plot", "__version__",
 ]
 
 
