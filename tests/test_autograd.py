@@ -541,3 +541,13 @@ def test_read_only_arrays_are_copied_not_shared():
     opt = cgan.optim.SGD([t], lr=0.5)
     opt.step()
     assert np.all(a == 1) and np.allclose(t.numpy(), 0.0)
+
+
+def test_flush_denormal_switches_subnormals_to_zero():
+    tiny = np.array([1e-39, -3e-40, 1.0], np.float32)  # two float32 subnormals
+    try:
+        assert cgan.set_flush_denormal(True)
+        assert np.array_equal((cgan.tensor(tiny) * 1.0).numpy(), [0.0, 0.0, 1.0])
+    finally:
+        cgan.set_flush_denormal(False)
+    assert np.array_equal((cgan.tensor(tiny) * 1.0).numpy(), tiny)

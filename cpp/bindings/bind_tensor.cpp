@@ -195,6 +195,9 @@ void bind_tensor(py::module_& m) {
   m.def("set_num_threads", &set_num_threads, "n"_a,
         "Threads for OpenMP loops and Eigen's matrix products.");
   m.def("get_num_threads", &get_num_threads);
+  m.def("set_flush_denormal", &set_flush_denormal, "mode"_a,
+        "Flush subnormal floats to zero (as torch.set_flush_denormal); returns whether the "
+        "CPU supports it. Off by default.");
   m.def("_pool_live_bytes", &pool_live_bytes);
   m.def("_pool_cached_bytes", &pool_cached_bytes);
 

@@ -4,6 +4,9 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#endif
 
 namespace cgan {
 
@@ -19,6 +22,25 @@ int get_num_threads() {
   return omp_get_max_threads();
 #else
   return 1;
+#endif
+}
+
+bool set_flush_denormal(bool on) {
+#if defined(__SSE__)
+  // MXCSR is per thread: set it here and in every thread of the OpenMP team (threads
+  // created later inherit it from this one).
+  auto apply = [on] {
+    constexpr unsigned kFtzDaz = 0x8040;  // flush-to-zero (bit 15) | denormals-are-zero (bit 6)
+    unsigned csr = _mm_getcsr();
+    _mm_setcsr(on ? (csr | kFtzDaz) : (csr & ~kFtzDaz));
+  };
+  apply();
+#pragma omp parallel
+  apply();
+  return true;
+#else
+  (void)on;
+  return false;
 #endif
 }
 

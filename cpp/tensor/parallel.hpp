@@ -18,6 +18,11 @@ constexpr double kParallelGemmWork = double(1 << 20);
 
 void set_num_threads(int n);  // threads for elementwise loops and matrix products
 int get_num_threads();
+// Flush subnormal floats to zero (FTZ and DAZ) in this thread and the OpenMP threads,
+// as torch.set_flush_denormal: long runs otherwise slow down when Adam's second moments
+// and dead units' gradients go subnormal. Off by default (IEEE results). Returns whether
+// the CPU supports it.
+bool set_flush_denormal(bool on);
 
 // f(begin, end) over [0, n), split into contiguous static chunks when n is large.
 template <class F>

@@ -12,6 +12,7 @@ from ._core import (
     get_num_threads,
     grad,
     is_grad_enabled,
+    set_flush_denormal,
     set_grad_enabled,
     set_num_threads,
     tensor,
@@ -22,7 +23,7 @@ from .gan import GAN
 
 __all__ = [
     "RNG", "Tensor", "tensor", "grad", "no_grad", "enable_grad", "is_grad_enabled",
-    "set_grad_enabled", "set_num_threads", "get_num_threads", "ops", "nn", "optim", "GAN",
+    "set_grad_enabled", "set_flush_denormal", "set_num_threads", "get_num_threads", "ops", "nn", "optim", "GAN",
     "datasets", "metrics", "losses", "divergences", "plot", "__version__",
 ]
 
