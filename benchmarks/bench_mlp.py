@@ -100,7 +100,7 @@ def torch_cases(threads, x_np, weights):
         torch.autograd.grad(out.mean() + 10.0 * gp, params)  # as cgan's case
 
     fwd_bwd()
-    opt = torch.optim.Adam(params, lr=1e-4, betas=(0.5, 0.9))  # default: foreach on CPU
+    opt = torch.optim.Adam(params, lr=1e-4, betas=(0.5, 0.9))  # defaults (per-tensor loop on CPU)
     # Adam needs gradients present: fwd_bwd() runs before its timing (setup).
     return {"fwd+bwd": (None, fwd_bwd), "wgan-gp": (None, wgan_gp), "adam step": (fwd_bwd, opt.step)}, m
 
