@@ -76,29 +76,62 @@ class EbGan : public Objective {
 
 // ---- loss-sensitive GAN --------------------------------------------------------------------
 
-// L_theta(x) = v: a loss that should be lower on real data than on fakes by a margin
+// A loss L(x) that should be lower on real data than on fakes by a margin
 // Delta(x_r, x_f) = ||x_r - x_f||_1 (Qi 2017, Eq. 5); pairs are taken by row index.
+//   D minimises E L(x_r) + lambda_ls E relu(Delta + L(x_r) - L(x_f)) + lambda_gp GP
+//   G minimises E L(x_f)
+// Two parts of Qi's model that the bare formula leaves out, without which the game is
+// broken (with L = v the D loss is unbounded below: L - c lowers E L(x_r) by c and
+// leaves the hinge alone, so L drifts to -inf and covers 0/8 ring modes):
+//  * L is a loss, L >= 0 (Qi's code ends D with a ReLU): L = softplus(v) by default
+//    (a ReLU kills the gradient wherever v < 0), so the D loss is >= 0.
+//  * L is Lipschitz (Qi's Sec. 3-4; his code uses weight decay, which does not bound
+//    a deep ReLU net's output): the lecture's one-sided gradient penalty
+//    E max(0, ||grad_x v(x_hat)|| - 1)^2 at interpolates x_hat between real and fake.
+// loss_output="linear", lambda_gp=0 gives back the bare formula.
 class LossSensitive : public Objective {
  public:
   explicit LossSensitive(const ObjectiveOptions& o) {
-    check_options("loss-sensitive", o, {"lambda_ls"});
-    lambda_ = o.get("lambda_ls", 1.0);
+    check_options("loss-sensitive", o, {"lambda_ls", "lambda_gp"}, {"loss_output"});
+    lambda_ = o.get("lambda_ls", 10.0);
+    lambda_gp_ = o.get("lambda_gp", 10.0);
+    output_ = o.get("loss_output", std::string("softplus"));
     if (!(lambda_ >= 0)) throw ValueError("loss-sensitive: option lambda_ls must be >= 0");
+    if (!(lambda_gp_ >= 0)) throw ValueError("loss-sensitive: option lambda_gp must be >= 0");
+    if (output_ != "softplus" && output_ != "relu" && output_ != "linear")
+      throw ValueError("loss-sensitive: option loss_output must be 'softplus', 'relu' or 'linear', got '" +
+                       output_ + "'");
   }
   std::string name() const override { return "loss-sensitive"; }
-  DLoss d_loss(nn::Module& D, const Var& real, const Var& fake, Rng&) const override {
+  DLoss d_loss(nn::Module& D, const Var& real, const Var& fake, Rng& rng) const override {
     check_same_batch("loss-sensitive", real, fake);
-    Var l_real = D.forward(real), l_fake = D.forward(fake);
+    Var l_real = loss_of(D, real), l_fake = loss_of(D, fake);
     Var margin = sum(abs(sub(flatten_rows(real), flatten_rows(fake))), 1, true);
     Var violation = relu(add(margin, sub(l_real, l_fake)));
     DLoss out;
     out.loss = add(mean(l_real), mul(mean(violation), lambda_));
+    if (lambda_gp_ > 0) {
+      if (real.shape() != fake.shape())
+        throw ValueError("loss-sensitive: real and fake batches differ in shape: " +
+                         shape_str(real.shape()) + " vs " + shape_str(fake.shape()));
+      // On v: ||grad L|| = sigmoid(v) ||grad v|| <= ||grad v||, so L is Lipschitz too.
+      Var penalty = gradient_penalty(D, interpolate(real, fake, rng), /*one_sided=*/true);
+      out.loss = add(out.loss, mul(penalty, lambda_gp_));
+      out.penalty = penalty.data().item();
+    }
     return out;
   }
-  Var g_loss(nn::Module& D, const Var& fake) const override { return mean(D.forward(fake)); }
+  Var g_loss(nn::Module& D, const Var& fake) const override { return mean(loss_of(D, fake)); }
 
  private:
-  double lambda_;
+  Var loss_of(nn::Module& D, const Var& x) const {
+    Var v = D.forward(x);
+    if (output_ == "softplus") return softplus(v);
+    if (output_ == "relu") return relu(v);
+    return v;
+  }
+  double lambda_, lambda_gp_;
+  std::string output_;
 };
 
 }  // namespace

@@ -12,10 +12,6 @@ namespace cgan::gan {
 
 using namespace cgan::ops;
 
-namespace {
-
-// mean over samples of (||grad_x D(x)||_2 - 1)^2, or of max(0, ||.|| - 1)^2 if one_sided.
-// x is a constant batch; the penalty is differentiable w.r.t. D's parameters.
 Var gradient_penalty(nn::Module& D, const Tensor& x, bool one_sided) {
   Var at(x, /*requires_grad=*/true);
   Var v = D.forward(at);
@@ -24,6 +20,16 @@ Var gradient_penalty(nn::Module& D, const Tensor& x, bool one_sided) {
   if (one_sided) excess = relu(excess);
   return mean(square(excess));
 }
+
+Tensor interpolate(const Var& real, const Var& fake, Rng& rng) {
+  NoGradGuard no_grad;
+  Shape eps_shape(real.shape().size(), 1);
+  eps_shape[0] = real.shape()[0];
+  Var eps = constant(rng.uniform(eps_shape, real.dtype()));
+  return add(mul(eps, real.detach()), mul(rsub(1.0, eps), fake.detach())).data();
+}
+
+namespace {
 
 double read_lambda(const std::string& objective, const ObjectiveOptions& o) {
   double lambda = o.get("lambda_gp", 10.0);
@@ -51,16 +57,7 @@ class WGanGp : public Objective {
                        " vs " + shape_str(fake.shape()));
     Var v_real = D.forward(real), v_fake = D.forward(fake);
     Var critic = sub(mean(v_fake), mean(v_real));
-    // x_hat = eps x_r + (1 - eps) x_f, one eps ~ U[0, 1) per sample (Gulrajani, Alg. 1).
-    Tensor interp;
-    {
-      NoGradGuard no_grad;
-      Shape eps_shape(real.shape().size(), 1);
-      eps_shape[0] = real.shape()[0];
-      Var eps = constant(rng.uniform(eps_shape, real.dtype()));
-      interp = add(mul(eps, real.detach()), mul(rsub(1.0, eps), fake.detach())).data();
-    }
-    Var penalty = gradient_penalty(D, interp, one_sided_);
+    Var penalty = gradient_penalty(D, interpolate(real, fake, rng), one_sided_);
     DLoss out;
     out.loss = add(critic, mul(penalty, lambda_));
     out.penalty = penalty.data().item();

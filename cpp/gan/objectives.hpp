@@ -34,6 +34,13 @@ Var flatten_rows(const Var& x);
 // ValueError unless real and fake hold the same number of samples (pairing by row).
 void check_same_batch(const std::string& objective, const Var& real, const Var& fake);
 
+// mean over samples of (||grad_x D(x)||_2 - 1)^2, or of max(0, ||.|| - 1)^2 if one_sided.
+// x is a constant batch; the penalty is differentiable w.r.t. D's parameters (double backward).
+Var gradient_penalty(nn::Module& D, const Tensor& x, bool one_sided);
+// x_hat = eps x_r + (1 - eps) x_f, one eps ~ U[0, 1) per sample (Gulrajani 2017, Alg. 1);
+// a constant batch (no graph). real and fake must have the same shape.
+Tensor interpolate(const Var& real, const Var& fake, Rng& rng);
+
 // Factories of the objectives that need more than raw outputs.
 std::unique_ptr<Objective> make_wgan_gp(const ObjectiveOptions& o);
 std::unique_ptr<Objective> make_dragan(const ObjectiveOptions& o);

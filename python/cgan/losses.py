@@ -25,7 +25,7 @@ wgan-gp            lambda_gp=10, one_sided=0
 dragan             lambda_gp=10, perturb=0.5
 hinge              (none)
 ebgan              margin=1.0, pt_weight=0, code_layer=len(D)//2
-loss-sensitive     lambda_ls=1
+loss-sensitive     lambda_ls=10, lambda_gp=10, loss_output="softplus" | "relu" | "linear"
 =================  ==========================================================
 """
 from ._core import losses as _core
@@ -220,13 +220,21 @@ class EBGAN(Objective):
 
 
 class LossSensitive(Objective):
-    """loss-sensitive: Qi 2017, "Loss-Sensitive Generative Adversarial Networks".
+    """loss-sensitive: Qi 2017, "Loss-Sensitive Generative Adversarial Networks on Lipschitz
+    Densities".
 
-    v = L(x) is a loss that should be smaller on real data than on fakes by a margin
-    Δ(x_r, x_f) = ‖x_r - x_f‖₁ (real and fake paired by row; equal batch sizes):
+    L(x) = softplus(v) >= 0 is a loss that should be smaller on real data than on fakes by
+    a margin Δ(x_r, x_f) = ‖x_r - x_f‖₁ (real and fake paired by row; equal batch sizes):
       D minimises  E_r L(x) + lambda_ls · E relu(Δ(x_r, x_f) + L(x_r) - L(x_f))
+                   + lambda_gp · E max(0, ‖∇_x v(x̂)‖ - 1)²,  x̂ = εx_r + (1-ε)x_f
       G minimises  E_f L(x)
-    Default lambda_ls=1.
+    The paper's model has L >= 0 (its code ends D with a ReLU) and L Lipschitz; the bare
+    formula with L = v is unbounded below (L - c lowers E_r L by c and leaves the hinge
+    alone, so L runs off to -inf and G learns nothing: 0/8 modes on the ring). Here
+    L = softplus(v) (loss_output="relu" is the paper code's choice, but it has no gradient
+    where v < 0; "linear" is the bare L = v) and the Lipschitz condition is the lecture's
+    one-sided gradient penalty on v at interpolates (lambda_gp; 0 turns it off).
+    Defaults lambda_ls=10, lambda_gp=10, loss_output="softplus".
     """
 
 
