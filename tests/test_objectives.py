@@ -344,7 +344,7 @@ def test_loss_sensitive_gan_covers_the_ring():
     h = gan.fit(data, 1000, 128, progress=False)
     assert np.all(h["d_loss"] >= 0) and np.all(np.isfinite(h["penalty"]))
     s = gan.sample(4000, seed=1)
-    centers, std = cgan.datasets.ring_centers(), cgan.datasets.ring_std
+    centers, std = cgan.datasets.modes("ring")
     assert cgan.metrics.mode_coverage(s, centers, std, threshold=5) >= 7
     assert cgan.metrics.high_quality_rate(s, centers, std, threshold=5) > 0.25
 
