@@ -27,11 +27,20 @@ hinge              (none)
 ebgan              margin=1.0, pt_weight=0, code_layer=len(D)//2
 loss-sensitive     lambda_ls=10, lambda_gp=10, loss_output="softplus" | "relu" | "linear"
 =================  ==========================================================
+
+For classifiers trained with cgan (e.g. the feature network of a Frechet distance):
+``log_softmax(logits)`` and ``cross_entropy(logits, labels)``, built from differentiable
+ops, so they backpropagate (twice, too) like any other cgan expression.
 """
+import numpy as _np
+
+from ._core import Tensor as _Tensor
 from ._core import losses as _core
+from ._core import ops as _ops
+from ._core import tensor as _tensor
 from .divergences import FORMULAS as _DIVERGENCE_FORMULAS
 
-__all__ = ["available", "get", "Objective", "RawOutputObjective"]
+__all__ = ["available", "get", "Objective", "RawOutputObjective", "log_softmax", "cross_entropy"]
 
 
 def available():
@@ -261,3 +270,54 @@ def get(name, **options):
                        f"g_f(v) = {act}.\n")
         return obj
     return _CLASSES[core.name](core, options)
+
+
+# ---- classification ---------------------------------------------------------------------
+
+def _logits(logits):
+    if not isinstance(logits, _Tensor):
+        arr = _np.asarray(logits)
+        if arr.dtype.kind != "f":
+            raise TypeError(f"logits must be a float array or cgan.Tensor, got dtype {arr.dtype}")
+        logits = _tensor(arr)
+    if logits.ndim != 2 or logits.shape[0] < 1 or logits.shape[1] < 1:
+        raise ValueError(f"logits must have shape (n, classes) with n, classes >= 1, got {tuple(logits.shape)}")
+    values = logits.numpy()
+    if not _np.all(_np.isfinite(values)):
+        raise ValueError("logits contain NaN or Inf")
+    return logits, values
+
+
+def log_softmax(logits):
+    """log softmax over the classes of (n, classes) logits, as a differentiable cgan.Tensor.
+
+    Stable form: with m the row maximum, log p = (v - m) - log sum exp(v - m); exp never
+    overflows and the largest term of the sum is 1. m enters as a constant: log softmax
+    does not change when a row is shifted, so neither the value nor the gradient
+    depends on it.
+    """
+    v, values = _logits(logits)
+    m = values.max(axis=1, keepdims=True).astype(values.dtype)
+    shifted = _ops.sub(v, m)
+    return _ops.sub(shifted, _ops.log(_ops.sum(_ops.exp(shifted), 1, True)))
+
+
+def cross_entropy(logits, labels):
+    """Mean negative log-likelihood of integer class labels (n,) under softmax(logits),
+    logits (n, classes): -mean_i log softmax(v_i)[y_i]. A 0-d cgan.Tensor.
+
+    TypeError for non-integer labels, ValueError for a wrong shape or a label outside
+    [0, classes).
+    """
+    v, values = _logits(logits)
+    y = _np.asarray(labels)
+    if y.dtype.kind not in "iu":
+        raise TypeError(f"labels must be integers, got dtype {y.dtype}")
+    n, k = values.shape
+    if y.shape != (n,):
+        raise ValueError(f"labels must have shape ({n},) to match the logits, got {y.shape}")
+    if y.size and (y.min() < 0 or y.max() >= k):
+        raise ValueError(f"labels must be in [0, {k}), got values in [{y.min()}, {y.max()}]")
+    onehot = _np.zeros((n, k), dtype=values.dtype)
+    onehot[_np.arange(n), y] = 1
+    return _ops.neg(_ops.mean(_ops.sum(_ops.mul(log_softmax(v), onehot), 1)))
