@@ -285,24 +285,28 @@ def steep(D, scale=8.0):
 
 def test_loss_sensitive_matches_numpy_and_finite_differences():
     D, (real, fake) = steep(tiny_mlp(seed=3)), data(seed=3)
-    loss = losses.get("loss-sensitive", lambda_ls=0.5, lambda_gp=2.0)
     vr, vf = mlp_numpy(D, real)[0], mlp_numpy(D, fake)[0]
     lr, lf = np.log1p(np.exp(vr)), np.log1p(np.exp(vf))  # L = softplus(v) >= 0
     delta = np.abs(real - fake).sum(axis=1, keepdims=True)
+    hinge = np.maximum(0, delta + lr - lf).mean()
     eps = cgan.RNG(4).uniform([6, 1], dtype="float64").numpy()
     norms = np.linalg.norm(mlp_numpy(D, eps * real + (1 - eps) * fake)[1], axis=1)
     penalty = np.mean(np.maximum(0, norms - 1) ** 2)  # one-sided: only slopes above 1 cost
-    assert penalty > 0 and np.any(norms < 1)  # both sides of the hinge are exercised
-    terms = loss.d_loss_terms(D, real, fake, seed=4)
-    d_ref = lr.mean() + 0.5 * np.maximum(0, delta + lr - lf).mean() + 2.0 * penalty
-    assert terms["penalty"] == pytest.approx(penalty, rel=1e-12)
-    assert terms["loss"].item() == pytest.approx(d_ref, rel=1e-12)
-    assert loss.g_loss(D, fake).item() == pytest.approx(lf.mean(), rel=1e-12)
-    param_grads_match_fd(D, lambda: loss.d_loss(D, real, fake, seed=4))
-    param_grads_match_fd(D, lambda: loss.g_loss(D, fake))
-    # the bare formula of the paper (L = v, no penalty) and Qi's ReLU output
+    assert penalty > 0 and np.any(norms < 1)  # both sides of the penalty's kink are exercised
+    for lambda_real in [0.0, 0.7]:  # 0 is the default (Qi's code); 0.7 checks the real term
+        loss = losses.get("loss-sensitive", lambda_ls=0.5, lambda_gp=2.0, lambda_real=lambda_real)
+        terms = loss.d_loss_terms(D, real, fake, seed=4)
+        assert terms["penalty"] == pytest.approx(penalty, rel=1e-12)
+        ref = lambda_real * lr.mean() + 0.5 * hinge + 2.0 * penalty
+        assert terms["loss"].item() == pytest.approx(ref, rel=1e-12)
+        assert loss.g_loss(D, fake).item() == pytest.approx(lf.mean(), rel=1e-12)
+        param_grads_match_fd(D, lambda: loss.d_loss(D, real, fake, seed=4))
+        param_grads_match_fd(D, lambda: loss.g_loss(D, fake))
+    default = losses.get("loss-sensitive").d_loss(D, real, fake, seed=4).item()
+    assert default == pytest.approx(10 * hinge + 10 * penalty, rel=1e-12)
+    # the bare formula of the paper (L = v, real term, no penalty) and Qi's ReLU output
     for output, f in [("linear", lambda v: v), ("relu", lambda v: np.maximum(v, 0))]:
-        bare = losses.get("loss-sensitive", lambda_ls=0.5, lambda_gp=0, loss_output=output)
+        bare = losses.get("loss-sensitive", lambda_ls=0.5, lambda_gp=0, lambda_real=1, loss_output=output)
         lr, lf = f(vr), f(vf)
         ref = lr.mean() + 0.5 * np.maximum(0, delta + lr - lf).mean()
         assert bare.d_loss(D, real, fake).item() == pytest.approx(ref, rel=1e-12)
@@ -311,30 +315,33 @@ def test_loss_sensitive_matches_numpy_and_finite_differences():
 
 def test_loss_sensitive_d_loss_is_bounded_below():
     # Shifting L by a constant (here D's output bias) leaves the hinge unchanged; with L = v
-    # it lowers E L(x_r) without end, so the bare formula of Qi 2017 has no minimum. With
-    # the default L = softplus(v) >= 0 every term is >= 0: the loss is bounded below by 0.
+    # and the real term E L(x_r) it lowers the loss without end, so the bare formula of Qi
+    # 2017 has no minimum. The default (no real term) is shift-invariant and >= 0; with
+    # the real term, L = softplus(v) >= 0 keeps every term >= 0.
     real, fake = np.random.default_rng(0).normal(size=(2, 8, 3))
-    bare = losses.get("loss-sensitive", loss_output="linear", lambda_gp=0)
-    default = losses.get("loss-sensitive")
+    bare = losses.get("loss-sensitive", loss_output="linear", lambda_gp=0, lambda_real=1)
     w = [0.3, -0.4, 0.5]
     base = bare.d_loss(linear_critic(w, 0.0), real, fake).item()
     for shift in [10.0, 1e3, 1e6]:
         D = linear_critic(w, -shift)
         assert bare.d_loss(D, real, fake).item() == pytest.approx(base - shift, rel=1e-9)
-        assert 0 <= default.d_loss(D, real, fake).item() < base + 10
+        for opts in [{}, {"lambda_real": 1.0}]:
+            assert 0 <= losses.get("loss-sensitive", **opts).d_loss(D, real, fake).item() < 100
     # and training L alone against fixed batches settles instead of running off
-    D = cgan.nn.MLP(3, [16, 16], 1, seed=0).astype("float64")
-    opt = cgan.optim.Adam(D.parameters(), lr=1e-2)
-    for step in range(300):
-        opt.zero_grad()
-        d = default.d_loss(D, real, fake, seed=step)
-        d.backward()
-        opt.step()
-        assert 0 <= d.item() < 1e3
+    for opts in [{}, {"lambda_real": 1.0}]:
+        loss = losses.get("loss-sensitive", **opts)
+        D = cgan.nn.MLP(3, [16, 16], 1, seed=0).astype("float64")
+        opt = cgan.optim.Adam(D.parameters(), lr=1e-2)
+        for step in range(300):
+            opt.zero_grad()
+            d = loss.d_loss(D, real, fake, seed=step)
+            d.backward()
+            opt.step()
+            assert 0 <= d.item() < 1e3
 
 
 def test_loss_sensitive_gan_covers_the_ring():
-    # With the bare formula (L = v, no penalty) the same run covers 0/8 modes: L -> -inf.
+    # With the bare formula (L = v, real term, no penalty) the same run covers 0/8 modes.
     data = cgan.datasets.ring(20000, seed=0)
     G = cgan.nn.MLP(2, [64] * 3, 2, seed=0)
     D = cgan.nn.MLP(2, [64] * 3, 1, seed=1)
@@ -389,6 +396,7 @@ def test_available_lists_every_objective_once():
     ("loss-sensitive", {"loss_output": "sigmoid"}, "loss_output must be"),
     ("loss-sensitive", {"loss_output": 1}, "must be a string"),
     ("loss-sensitive", {"lambda_gp": -1.0}, "lambda_gp"),
+    ("loss-sensitive", {"lambda_real": -1.0}, "lambda_real"),
 ])
 def test_bad_names_and_options_raise_value_error(name, opts, match):
     with pytest.raises(ValueError, match=match):

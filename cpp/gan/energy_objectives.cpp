@@ -78,22 +78,25 @@ class EbGan : public Objective {
 
 // A loss L(x) that should be lower on real data than on fakes by a margin
 // Delta(x_r, x_f) = ||x_r - x_f||_1 (Qi 2017, Eq. 5); pairs are taken by row index.
-//   D minimises E L(x_r) + lambda_ls E relu(Delta + L(x_r) - L(x_f)) + lambda_gp GP
+//   D minimises lambda_real E L(x_r) + lambda_ls E relu(Delta + L(x_r) - L(x_f)) + lambda_gp GP
 //   G minimises E L(x_f)
-// Two parts of Qi's model that the bare formula leaves out, without which the game is
-// broken (with L = v the D loss is unbounded below: L - c lowers E L(x_r) by c and
-// leaves the hinge alone, so L drifts to -inf and covers 0/8 ring modes):
-//  * L is a loss, L >= 0 (Qi's code ends D with a ReLU): L = softplus(v) by default
-//    (a ReLU kills the gradient wherever v < 0), so the D loss is >= 0.
-//  * L is Lipschitz (Qi's Sec. 3-4; his code uses weight decay, which does not bound
-//    a deep ReLU net's output): the lecture's one-sided gradient penalty
-//    E max(0, ||grad_x v(x_hat)|| - 1)^2 at interpolates x_hat between real and fake.
-// loss_output="linear", lambda_gp=0 gives back the bare formula.
+// Taken literally (L = v, lambda_real = 1, no penalty) the D loss is unbounded below:
+// L - c lowers E L(x_r) by c and leaves the hinge alone, so L drifts to -inf and the
+// ring gets 0/8 modes. The defaults follow Qi's model and released code instead:
+//  * lambda_real = 0: his code's default for the unconditional GAN (the paper's theorem
+//    does not need the term). The loss is then shift-invariant and >= 0.
+//  * L = softplus(v) >= 0: L is a loss (his code ends D with a ReLU, which has no
+//    gradient wherever v < 0); with lambda_real > 0 this is what bounds the loss.
+//  * L Lipschitz (the paper's function class; his code uses weight decay, which does not
+//    bound a deep ReLU net): the lecture's one-sided gradient penalty
+//    GP = E max(0, ||grad_x v(x_hat)|| - 1)^2 at interpolates x_hat of real and fake.
 class LossSensitive : public Objective {
  public:
   explicit LossSensitive(const ObjectiveOptions& o) {
-    check_options("loss-sensitive", o, {"lambda_ls", "lambda_gp"}, {"loss_output"});
+    check_options("loss-sensitive", o, {"lambda_ls", "lambda_gp", "lambda_real"}, {"loss_output"});
     lambda_ = o.get("lambda_ls", 10.0);
+    lambda_real_ = o.get("lambda_real", 0.0);
+    if (!(lambda_real_ >= 0)) throw ValueError("loss-sensitive: option lambda_real must be >= 0");
     lambda_gp_ = o.get("lambda_gp", 10.0);
     output_ = o.get("loss_output", std::string("softplus"));
     if (!(lambda_ >= 0)) throw ValueError("loss-sensitive: option lambda_ls must be >= 0");
@@ -109,7 +112,8 @@ class LossSensitive : public Objective {
     Var margin = sum(abs(sub(flatten_rows(real), flatten_rows(fake))), 1, true);
     Var violation = relu(add(margin, sub(l_real, l_fake)));
     DLoss out;
-    out.loss = add(mean(l_real), mul(mean(violation), lambda_));
+    out.loss = mul(mean(violation), lambda_);
+    if (lambda_real_ > 0) out.loss = add(mul(mean(l_real), lambda_real_), out.loss);
     if (lambda_gp_ > 0) {
       if (real.shape() != fake.shape())
         throw ValueError("loss-sensitive: real and fake batches differ in shape: " +
@@ -130,7 +134,7 @@ class LossSensitive : public Objective {
     if (output_ == "relu") return relu(v);
     return v;
   }
-  double lambda_, lambda_gp_;
+  double lambda_, lambda_gp_, lambda_real_;
   std::string output_;
 };
 

@@ -25,7 +25,8 @@ wgan-gp            lambda_gp=10, one_sided=0
 dragan             lambda_gp=10, perturb=0.5
 hinge              (none)
 ebgan              margin=1.0, pt_weight=0, code_layer=len(D)//2
-loss-sensitive     lambda_ls=10, lambda_gp=10, loss_output="softplus" | "relu" | "linear"
+loss-sensitive     lambda_ls=10, lambda_gp=10, lambda_real=0,
+                   loss_output="softplus" | "relu" | "linear"
 =================  ==========================================================
 
 For classifiers trained with cgan (e.g. the feature network of a Frechet distance):
@@ -234,16 +235,19 @@ class LossSensitive(Objective):
 
     L(x) = softplus(v) >= 0 is a loss that should be smaller on real data than on fakes by
     a margin Δ(x_r, x_f) = ‖x_r - x_f‖₁ (real and fake paired by row; equal batch sizes):
-      D minimises  E_r L(x) + lambda_ls · E relu(Δ(x_r, x_f) + L(x_r) - L(x_f))
+      D minimises  lambda_real · E_r L(x) + lambda_ls · E relu(Δ(x_r, x_f) + L(x_r) - L(x_f))
                    + lambda_gp · E max(0, ‖∇_x v(x̂)‖ - 1)²,  x̂ = εx_r + (1-ε)x_f
       G minimises  E_f L(x)
-    The paper's model has L >= 0 (its code ends D with a ReLU) and L Lipschitz; the bare
-    formula with L = v is unbounded below (L - c lowers E_r L by c and leaves the hinge
-    alone, so L runs off to -inf and G learns nothing: 0/8 modes on the ring). Here
-    L = softplus(v) (loss_output="relu" is the paper code's choice, but it has no gradient
-    where v < 0; "linear" is the bare L = v) and the Lipschitz condition is the lecture's
-    one-sided gradient penalty on v at interpolates (lambda_gp; 0 turns it off).
-    Defaults lambda_ls=10, lambda_gp=10, loss_output="softplus".
+    Taken literally (L = v, lambda_real = 1, no penalty) the D loss is unbounded below:
+    L - c lowers E_r L by c and leaves the hinge alone, so L runs off to -inf and G learns
+    nothing (0/8 ring modes). The defaults follow Qi's model and released code instead:
+    lambda_real = 0 (his code's default for the unconditional GAN; the loss is then
+    shift-invariant and >= 0), L = softplus(v) >= 0 (L is a loss; his code ends D with a
+    ReLU, loss_output="relu", which has no gradient where v < 0; "linear" is L = v), and a
+    Lipschitz L through the lecture's one-sided gradient penalty on v (lambda_gp; 0 turns
+    it off). With lambda_real > 0 the softplus keeps the loss bounded below by 0; on the
+    toy data sets lambda_real = 0 trained best (notebook 07).
+    Defaults lambda_ls=10, lambda_gp=10, lambda_real=0, loss_output="softplus".
     """
 
 
