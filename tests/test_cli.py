@@ -131,8 +131,12 @@ def test_help_and_version(capsys):
     assert cgan.__version__ in capsys.readouterr().out
 
 
-def test_python_dash_m_cgan_runs():
+def test_python_dash_m_cgan_and_the_old_demo_run():
+    import os
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     r = subprocess.run([sys.executable, "-m", "cgan", "losses"], capture_output=True, text=True,
-                       env={**__import__("os").environ,
-                            "PYTHONPATH": __import__("os").pathsep.join(sys.path)})
+                       env=env)
     assert r.returncode == 0 and "wgan-gp" in r.stdout
+    r = subprocess.run([sys.executable, "-m", "cgan.demo", "--help"], capture_output=True,
+                       text=True, env=env)
+    assert r.returncode == 0 and "usage: cgan train" in r.stdout

@@ -60,7 +60,8 @@ def test_grid_matches_the_wgan_gp_toy_code():
 
 def test_modes_is_the_single_source():
     c, s = ds.modes("ring")
-    np.testing.assert_array_equal(c, ds.ring_centers()) and s == ds.ring_std
+    np.testing.assert_array_equal(c, ds.ring_centers())
+    assert s == ds.ring_std
     c, s = ds.modes("grid")
     assert c.shape == (25, 2) and s == ds.grid_std
     with pytest.raises(ValueError, match="ring"):
