@@ -7,6 +7,7 @@ the committed .ipynb, and quick mode must not write figures into the repository 
 import os
 import pathlib
 import re
+import site
 
 import pytest
 
@@ -24,11 +25,22 @@ def _kernel_env():
     env["CGAN_QUICK"] = "1"
     env["MPLBACKEND"] = "Agg"
     package_root = str(pathlib.Path(cgan.__file__).resolve().parent.parent)
+    installed = {str(pathlib.Path(p).resolve()) for p in site.getsitepackages() + [site.getusersitepackages()]}
     paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
-    if package_root not in paths:
-        # Put the package root first so that the kernel cannot pick up another installed cgan.
+    if package_root not in installed and package_root not in paths:
+        # cgan comes from a source tree: put it first so that the kernel cannot pick up another
+        # installed cgan (an installed cgan is found by the kernel's own sys.path).
         env["PYTHONPATH"] = os.pathsep.join([package_root] + paths)
     return env
+
+
+def _same_cgan_cell(nbformat):
+    """A last cell (in memory only) that fails if the kernel imported another cgan than this process."""
+    expected = os.path.realpath(cgan.__file__)
+    return nbformat.v4.new_code_cell(
+        "import os as _os, cgan as _cgan\n"
+        f"assert _os.path.realpath(_cgan.__file__) == {expected!r}, "
+        "f'the kernel imported cgan from {_cgan.__file__}'")
 
 
 def _repo_snapshot():
@@ -68,6 +80,7 @@ def test_notebook_runs_in_quick_mode(path):
     nb = nbformat.read(str(path), as_version=4)
     code = "\n".join("".join(c.source) for c in nb.cells if c.cell_type == "code")
     assert "CGAN_QUICK" in code, f"{path.name} does not read CGAN_QUICK, so it cannot run in quick mode"
+    nb.cells.append(_same_cgan_cell(nbformat))
     client = nbclient.NotebookClient(
         nb, timeout=TIMEOUT_PER_CELL, kernel_name="python3", allow_errors=False,
         resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
