@@ -60,7 +60,8 @@ def test_grid_matches_the_wgan_gp_toy_code():
 
 def test_modes_is_the_single_source():
     c, s = ds.modes("ring")
-    np.testing.assert_array_equal(c, ds.ring_centers()) and s == ds.ring_std
+    np.testing.assert_array_equal(c, ds.ring_centers())
+    assert s == ds.ring_std
     c, s = ds.modes("grid")
     assert c.shape == (25, 2) and s == ds.grid_std
     with pytest.raises(ValueError, match="ring"):
@@ -140,16 +141,8 @@ def test_digits():
     np.testing.assert_array_equal(ds.digits(seed=0), xs)
 
 
-def test_digits_without_sklearn_names_the_extra(monkeypatch):
-    import builtins
-    real_import = builtins.__import__
-
-    def fake_import(name, *args, **kwargs):
-        if name == "sklearn" or name.startswith("sklearn."):
-            raise ImportError(f"No module named {name!r}")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", fake_import)
+def test_digits_without_sklearn_names_the_extra(hide_modules):
+    hide_modules("sklearn")
     with pytest.raises(ImportError, match=r'pip install "cgan\[digits\]"'):
         ds.digits()
 

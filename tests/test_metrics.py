@@ -93,17 +93,9 @@ def test_wasserstein_2d_with_pot_unequal_sizes_and_weights():
         cgan.metrics.wasserstein_2d(x, y, backend="torch")
 
 
-def test_wasserstein_2d_without_pot_says_what_to_install(monkeypatch):
+def test_wasserstein_2d_without_pot_says_what_to_install(hide_modules):
     pytest.importorskip("scipy")
-    import builtins
-    real_import = builtins.__import__
-
-    def fake_import(name, *args, **kwargs):
-        if name == "ot" or name.startswith("ot."):
-            raise ImportError("No module named 'ot'")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", fake_import)
+    hide_modules("ot")
     a = np.random.default_rng(0).standard_normal((50, 2))
     assert cgan.metrics.wasserstein_2d(a, a + [1, 0]) == pytest.approx(1.0)  # scipy fallback
     with pytest.raises(ValueError, match="pip install pot"):

@@ -1,5 +1,4 @@
 """cgan.plot: each function draws what it should on a tiny trained GAN."""
-import builtins
 import importlib
 
 import numpy as np
@@ -171,15 +170,8 @@ def test_image_grid_bad_input():
         cgan.plot.image_grid(np.zeros((4, 8, 8)), 0)
 
 
-def test_missing_matplotlib_gives_install_hint(monkeypatch):
-    real_import = builtins.__import__
-
-    def fake_import(name, *args, **kwargs):
-        if name == "matplotlib" or name.startswith("matplotlib."):
-            raise ImportError(f"No module named {name!r}")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", fake_import)
+def test_missing_matplotlib_gives_install_hint(hide_modules):
+    hide_modules("matplotlib")
     plot = importlib.reload(cgan.plot)  # importing cgan.plot itself needs no matplotlib
     with pytest.raises(ImportError, match=r'pip install "cgan\[plot\]"'):
         plot.samples(np.zeros((3, 2)), None)

@@ -109,9 +109,13 @@ class Divergence:
         both = (pv > 0) & (qv > 0)
         integrand = np.zeros_like(x)
         if np.any(both):
-            integrand[both] = qv[both] * self.f(pv[both] / qv[both])
+            with np.errstate(over="ignore", invalid="ignore"):
+                integrand[both] = qv[both] * self.f(pv[both] / qv[both])
+        # Where q underflowed to a denormal, p/q (or f of it) overflows: there
+        # q·f(p/q) takes its u -> inf limit p·f(u)/u, as where q is exactly 0.
+        overflowed = both & ~np.isfinite(integrand)
         only_q = (pv == 0) & (qv > 0)
-        only_p = (qv == 0) & (pv > 0)
+        only_p = ((qv == 0) & (pv > 0)) | overflowed
         with np.errstate(invalid="ignore"):
             integrand[only_q] = qv[only_q] * self.f_at_0
             integrand[only_p] = pv[only_p] * self.f_slope_at_inf

@@ -100,7 +100,6 @@ def critic_contour(gan, xlim, ylim, ax=None, data=None, fake=None, n=100, levels
     sigmoid(v); for ebgan it is the energy. `n` grid points per axis.
     Returns the Axes (one contour set, then the data and fake scatters).
     """
-    plt = _plt()
     ax = _axes(ax)
     x0, x1 = _check_lim(xlim, "xlim")
     y0, y1 = _check_lim(ylim, "ylim")
@@ -113,7 +112,7 @@ def critic_contour(gan, xlim, ylim, ax=None, data=None, fake=None, n=100, levels
         v, label = _sigmoid(v), "D(x) = sigmoid(v)"
     cs = ax.contourf(gx, gy, v.reshape(gx.shape), levels=levels, cmap="viridis")
     if colorbar:
-        plt.colorbar(cs, ax=ax, label=label)
+        ax.figure.colorbar(cs, ax=ax, label=label)  # ax's own figure, not pyplot's current
     if data is not None:
         d = _points(data, "data")
         ax.scatter(d[:, 0], d[:, 1], s=s, c="white", alpha=0.6, linewidths=0, label="data")
@@ -245,7 +244,6 @@ def matrix(m, ax=None, annotate=True, fmt=".2f", cmap="Blues", xlabel=None, ylab
     """A matrix as an image with row 0 at the top, e.g. an optimal transport plan gamma
     (rows: where mass comes from, columns: where it goes). annotate writes each entry
     (for small matrices). Returns the Axes (one AxesImage, plus one Text per entry)."""
-    plt = _plt()
     ax = _axes(ax)
     a = np.asarray(m, np.float64)
     if a.ndim != 2 or a.size == 0:
@@ -263,7 +261,7 @@ def matrix(m, ax=None, annotate=True, fmt=".2f", cmap="Blues", xlabel=None, ylab
     if ylabel is not None:
         ax.set_ylabel(ylabel)
     if colorbar:
-        plt.colorbar(im, ax=ax)
+        ax.figure.colorbar(im, ax=ax)
     return ax
 
 
