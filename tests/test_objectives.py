@@ -341,7 +341,8 @@ def test_loss_sensitive_d_loss_is_bounded_below():
 
 
 def test_loss_sensitive_gan_covers_the_ring():
-    # With the bare formula (L = v, real term, no penalty) the same run covers 0/8 modes.
+    # With the bare formula (L = v, real term, no penalty) the same run ends with L(x_r) about
+    # -370, D losses down to about -360 and 4/8 modes at 3.7% high quality.
     data = cgan.datasets.ring(20000, seed=0)
     G = cgan.nn.MLP(2, [64] * 3, 2, seed=0)
     D = cgan.nn.MLP(2, [64] * 3, 1, seed=1)
