@@ -240,7 +240,8 @@ class LossSensitive(Objective):
       G minimises  E_f L(x)
     Taken literally (L = v, lambda_real = 1, no penalty) the D loss is unbounded below:
     L - c lowers E_r L by c and leaves the hinge alone, so L runs off to -inf and G learns
-    nothing (0/8 ring modes). The defaults follow Qi's model and released code instead:
+    little (ring, 1000 steps: L(x_r) ~ -370, 3.7% of the samples near a mode; the defaults:
+    8/8 modes, 49%). The defaults follow Qi's model and released code instead:
     lambda_real = 0 (his code's default for the unconditional GAN; the loss is then
     shift-invariant and >= 0), L = softplus(v) >= 0 (L is a loss; his code ends D with a
     ReLU, loss_output="relu", which has no gradient where v < 0; "linear" is L = v), and a
