@@ -481,3 +481,15 @@ def test_good_checkpoint_still_loads_after_all_that(checkpoint):
     path, fp = checkpoint
     assert fingerprint(cgan.GAN.load(path)) == fp
     assert os.path.getsize(path) > 0
+
+
+def test_impossible_allocation_is_a_memoryerror_and_leaves_the_books_straight(data):
+    # tensor.cpp Pool::get: a failed allocation stayed counted as live memory (8 TB here),
+    # and the MemoryError said only "std::bad_alloc".
+    gan = make_gan()
+    before = fingerprint(gan)
+    live = cgan._core._pool_live_bytes()
+    with pytest.raises(MemoryError, match="cannot allocate 8000000000000 bytes"):
+        gan.sample(10**12)  # (10**12, 2) float32 noise
+    assert cgan._core._pool_live_bytes() == live
+    assert_intact_and_trains(gan, before, data)

@@ -72,7 +72,9 @@ Tensor to_tensor(py::handle obj, std::optional<DType> dtype, const char* what) {
   if (kind != 'f' && kind != 'i' && kind != 'u' && kind != 'b')
     throw TypeError(std::string(what) + ": expected real numbers, got an array of dtype " +
                     py::str(arr.dtype()).cast<std::string>());
-  DType dt = dtype ? *dtype : (arr.dtype().equal(py::dtype::of<double>()) ? DType::f64 : DType::f32);
+  // Without a dtype asked for: float64 (also big-endian or long double) stays 64-bit,
+  // everything else becomes float32.
+  DType dt = dtype ? *dtype : (kind == 'f' && arr.dtype().itemsize() >= 8 ? DType::f64 : DType::f32);
   if (kind == 'i' || kind == 'u') check_exact_integers(arr, dt, what);
   return dt == DType::f32 ? view_of<float>(arr, what) : view_of<double>(arr, what);
 }
