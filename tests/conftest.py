@@ -10,3 +10,21 @@ def _restore_global_state():
     yield
     cgan._core.set_grad_enabled(True)
     cgan.set_num_threads(threads)
+
+
+@pytest.fixture
+def hide_modules(monkeypatch):
+    """hide_modules("matplotlib", ...): importing those packages (or their submodules)
+    raises ImportError for the rest of the test, as on a machine without them."""
+    import builtins
+    real_import = builtins.__import__
+
+    def hide(*names):
+        def fake_import(name, *args, **kwargs):
+            if any(name == n or name.startswith(n + ".") for n in names):
+                raise ImportError(f"No module named {name!r}")
+            return real_import(name, *args, **kwargs)
+
+        monkeypatch.setattr(builtins, "__import__", fake_import)
+
+    return hide

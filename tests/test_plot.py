@@ -1,5 +1,4 @@
 """cgan.plot: each function draws what it should on a tiny trained GAN."""
-import builtins
 import importlib
 
 import numpy as np
@@ -171,17 +170,45 @@ def test_image_grid_bad_input():
         cgan.plot.image_grid(np.zeros((4, 8, 8)), 0)
 
 
-def test_missing_matplotlib_gives_install_hint(monkeypatch):
-    real_import = builtins.__import__
-
-    def fake_import(name, *args, **kwargs):
-        if name == "matplotlib" or name.startswith("matplotlib."):
-            raise ImportError(f"No module named {name!r}")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", fake_import)
+def test_missing_matplotlib_gives_install_hint(hide_modules):
+    hide_modules("matplotlib")
     plot = importlib.reload(cgan.plot)  # importing cgan.plot itself needs no matplotlib
     with pytest.raises(ImportError, match=r'pip install "cgan\[plot\]"'):
         plot.samples(np.zeros((3, 2)), None)
     with pytest.raises(ImportError, match="matplotlib"):
         plot.image_grid(np.zeros((2, 4, 4)), 2)
+
+
+def test_curves_draws_each_series_in_order():
+    fig, ax = plt.subplots()
+    y = np.exp(-np.arange(10.0))
+    out = cgan.plot.curves({"JS": y, "W": (np.arange(5) * 10, np.ones(5))}, ax=ax, logy=True,
+                           xlabel="step")
+    assert out is ax and [l.get_label() for l in ax.lines] == ["JS", "W"]
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), y)
+    np.testing.assert_array_equal(ax.lines[0].get_xdata(), np.arange(10))
+    np.testing.assert_array_equal(ax.lines[1].get_xdata(), np.arange(5) * 10)
+    assert ax.get_yscale() == "log" and ax.get_xlabel() == "step"
+    with pytest.raises(ValueError, match="one length"):
+        cgan.plot.curves({"bad": (np.arange(3), np.arange(4))})
+    with pytest.raises(ValueError, match="dict"):
+        cgan.plot.curves([1, 2])
+
+
+def test_histogram_counts_finite_values():
+    v = np.concatenate([np.random.default_rng(0).standard_normal(1000), [np.nan, np.inf]])
+    ax = cgan.plot.histogram(v, bins=20, density=False, label="grad norm")
+    assert len(ax.patches) == 20
+    assert sum(p.get_height() for p in ax.patches) == 1000
+    with pytest.raises(ValueError, match="finite"):
+        cgan.plot.histogram([np.nan])
+
+
+def test_matrix_shows_entries():
+    plan = np.array([[0.25, 0.0], [0.0, 0.5], [0.25, 0.0]])
+    ax = cgan.plot.matrix(plan, xlabel="to", ylabel="from")
+    assert len(ax.images) == 1
+    np.testing.assert_array_equal(ax.images[0].get_array(), plan)
+    assert [t.get_text() for t in ax.texts] == ["0.25", "0.00", "0.00", "0.50", "0.25", "0.00"]
+    with pytest.raises(ValueError, match="2-D"):
+        cgan.plot.matrix(np.zeros(3))

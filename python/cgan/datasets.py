@@ -1,15 +1,32 @@
-"""Toy distributions of the lecture's experiments, as seeded NumPy arrays.
+"""Data sets of the lecture's experiments, as seeded float32 NumPy arrays.
 
-Each function returns float32 samples of shape (n, d). Functions with modes also
-have a ``*_centers`` companion giving the mode centres, for ``cgan.metrics``.
+Every sampler takes ``seed=`` and returns float32 samples of shape (n, d); each says
+where it comes from. The mixtures with modes (ring, grid) have their mode centres and
+std available (``ring_centers``/``ring_std``, ``grid_centers``/``grid_std``, or
+``modes(name)``) so that ``cgan.metrics`` can count modes. Nothing is downloaded:
+``digits`` reads the copy that scikit-learn ships, ``mnist`` reads IDX files you have.
 """
+import gzip
+import math
+import os
+
 import numpy as np
 
-__all__ = ["ring", "ring_centers", "grid", "grid_centers", "gaussian_1d", "mixture_1d",
-           "two_moons", "swiss_roll", "ring_std", "grid_std"]
+__all__ = ["ring", "ring_centers", "ring_std", "grid", "grid_centers", "grid_std", "modes",
+           "swiss_roll", "two_moons", "gaussian_1d", "mixture_1d", "gaussian_pdf",
+           "mixture_1d_pdf", "parallel_lines", "digits", "read_idx", "mnist"]
 
-ring_std = 0.02
-grid_std = 0.05
+# The WGAN-GP toy code (Gulrajani et al. 2017, gan_toy.py) builds each data set at a raw
+# scale and then divides the whole data set (centres and noise alike) by a constant
+# (its comment: "stdev"). These are the raw constants and the divisors of that code.
+_RING_SCALE, _RING_NOISE, _RING_DIVISOR = 2.0, 0.02, 1.414
+_GRID_SPACING, _GRID_NOISE, _GRID_DIVISOR = 2.0, 0.05, 2.828
+_ROLL_DIVISOR = 7.5
+
+ring_std = _RING_NOISE / _RING_DIVISOR    # 0.0141..., the std of each ring mode
+grid_std = _GRID_NOISE / _GRID_DIVISOR    # 0.0177..., the std of each grid mode
+_RING_RADIUS = _RING_SCALE / _RING_DIVISOR  # 1.4144..., about sqrt(2)
+_GRID_STEP = _GRID_SPACING / _GRID_DIVISOR  # 0.7072..., modes on {-2,..,2} * this
 
 
 def _rng(seed):
@@ -21,55 +38,105 @@ def _check_n(n):
         raise ValueError(f"n must be a positive integer, got {n!r}")
 
 
-def ring_centers(modes=8, radius=2.0):
-    """Centres of `modes` equally spaced Gaussians on a circle."""
+def _check_positive(value, name):
+    v = float(value)
+    if not (np.isfinite(v) and v > 0):
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return v
+
+
+# ---- 2-D mixtures with known modes -------------------------------------------------------
+
+def ring_centers(modes=8, radius=_RING_RADIUS):
+    """Centres of `modes` equally spaced Gaussians on a circle of `radius`, angle 0 first.
+
+    The default radius is the WGAN-GP toy code's: scale 2 divided by 1.414 (about sqrt 2).
+    """
+    if isinstance(modes, bool) or not isinstance(modes, (int, np.integer)) or modes < 1:
+        raise ValueError(f"modes must be a positive integer, got {modes!r}")
     angles = 2 * np.pi * np.arange(modes) / modes
     return np.stack([radius * np.cos(angles), radius * np.sin(angles)], axis=1).astype(np.float32)
 
 
-def ring(n, modes=8, radius=2.0, std=ring_std, seed=0):
-    """The eight-Gaussian ring (Metz et al. 2017): equal mixture on a circle."""
+def ring(n, modes=8, radius=_RING_RADIUS, std=ring_std, seed=0):
+    """The eight-Gaussian ring: an equal mixture of isotropic Gaussians on a circle.
+
+    Source: Gulrajani et al. 2017 (WGAN-GP), gan_toy.py, data set '8gaussians': centres
+    at scale 2 on the axes and diagonals, noise std 0.02, everything divided by 1.414.
+    So by default the radius is 2/1.414 and each mode's std is ``ring_std`` =
+    0.02/1.414; the centres are ``ring_centers()`` (also used by Metz et al. 2017).
+    """
     _check_n(n)
+    std = _check_positive(std, "std")
     rng = _rng(seed)
-    c = ring_centers(modes, radius)
+    c = ring_centers(modes, radius).astype(np.float64)
     k = rng.integers(0, modes, size=n)
     return (c[k] + std * rng.standard_normal((n, 2))).astype(np.float32)
 
 
-def grid_centers(side=5, spacing=2.0):
-    """Centres of a side x side grid of Gaussians, centred at 0."""
+def grid_centers(side=5, spacing=_GRID_STEP):
+    """Centres of a side x side lattice of Gaussians, centred at 0, `spacing` apart.
+
+    The default spacing is the WGAN-GP toy code's: 2 divided by 2.828.
+    """
+    if isinstance(side, bool) or not isinstance(side, (int, np.integer)) or side < 1:
+        raise ValueError(f"side must be a positive integer, got {side!r}")
     r = (np.arange(side) - (side - 1) / 2) * spacing
     xx, yy = np.meshgrid(r, r)
     return np.stack([xx.ravel(), yy.ravel()], axis=1).astype(np.float32)
 
 
-def grid(n, side=5, spacing=2.0, std=grid_std, seed=0):
-    """The 25-Gaussian grid: equal mixture on a 5 x 5 lattice."""
+def grid(n, side=5, spacing=_GRID_STEP, std=grid_std, seed=0):
+    """The 25-Gaussian grid: an equal mixture of isotropic Gaussians on a 5 x 5 lattice.
+
+    Source: Gulrajani et al. 2017 (WGAN-GP), gan_toy.py, data set '25gaussians': centres
+    on {-4, -2, 0, 2, 4}^2, noise std 0.05, everything divided by 2.828. So by default
+    the centres are ``grid_centers()`` = {-2, ..., 2}^2 * 2/2.828 and each mode's std is
+    ``grid_std`` = 0.05/2.828. (The toy code draws a fixed data set with exactly equal
+    counts per mode; this samples the mixture, each mode with probability 1/25.)
+    """
     _check_n(n)
+    std = _check_positive(std, "std")
     rng = _rng(seed)
-    c = grid_centers(side, spacing)
+    c = grid_centers(side, spacing).astype(np.float64)
     k = rng.integers(0, len(c), size=n)
     return (c[k] + std * rng.standard_normal((n, 2))).astype(np.float32)
 
 
-def gaussian_1d(n, mean=0.0, std=1.0, seed=0):
-    """N(mean, std^2) in one dimension, shape (n, 1)."""
-    _check_n(n)
-    return (mean + std * _rng(seed).standard_normal((n, 1))).astype(np.float32)
+def modes(name):
+    """(centers, std) of the named mixture at its default settings: "ring" or "grid".
+
+    The one place metrics get the modes from, e.g.
+    ``cgan.metrics.mode_coverage(x, *cgan.datasets.modes("ring"))``.
+    """
+    if name == "ring":
+        return ring_centers(), ring_std
+    if name == "grid":
+        return grid_centers(), grid_std
+    raise ValueError(f"modes: unknown data set {name!r}; expected 'ring' or 'grid'")
 
 
-def mixture_1d(n, means=(-2.0, 2.0), stds=(0.5, 0.5), weights=None, seed=0):
-    """A 1-D Gaussian mixture, shape (n, 1)."""
+def swiss_roll(n, noise=0.25, seed=0):
+    """A 2-D swiss roll (spiral) of about unit scale.
+
+    Source: Gulrajani et al. 2017 (WGAN-GP), gan_toy.py, data set 'swissroll': scikit-
+    learn's make_swiss_roll(noise=0.25) keeps coordinates (x, z) = (t cos t, t sin t)
+    with t = 1.5 pi (1 + 2u), u ~ U[0, 1), plus N(0, noise^2) per coordinate, and the
+    result is divided by 7.5. `noise` is in those raw units, so the std added to the
+    returned points is noise / 7.5 (0.033 by default). Points lie in about [-1.9, 2]^2.
+    """
     _check_n(n)
-    means, stds = np.asarray(means, float), np.asarray(stds, float)
-    w = np.full(len(means), 1 / len(means)) if weights is None else np.asarray(weights, float)
+    if not (np.isfinite(float(noise)) and float(noise) >= 0):
+        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
     rng = _rng(seed)
-    k = rng.choice(len(means), size=n, p=w / w.sum())
-    return (means[k] + stds[k] * rng.standard_normal(n)).reshape(n, 1).astype(np.float32)
+    t = 1.5 * np.pi * (1 + 2 * rng.random(n))
+    pts = np.stack([t * np.cos(t), t * np.sin(t)], 1) + float(noise) * rng.standard_normal((n, 2))
+    return (pts / _ROLL_DIVISOR).astype(np.float32)
 
 
 def two_moons(n, noise=0.05, seed=0):
-    """Two interleaved half circles."""
+    """Two interleaved half circles (the shape of scikit-learn's make_moons), with
+    N(0, noise^2) added per coordinate."""
     _check_n(n)
     rng = _rng(seed)
     t = np.pi * rng.random(n)
@@ -79,10 +146,160 @@ def two_moons(n, noise=0.05, seed=0):
     return (np.stack([x, y], 1) + noise * rng.standard_normal((n, 2))).astype(np.float32)
 
 
-def swiss_roll(n, noise=0.05, seed=0):
-    """A 2-D swiss roll (spiral), scaled to about [-2, 2]^2."""
+# ---- 1-D distributions and their exact densities ----------------------------------------
+
+def gaussian_1d(n, mean=0.0, std=1.0, seed=0):
+    """N(mean, std^2) in one dimension, shape (n, 1): the lecture's 1-D examples
+    (Goodfellow et al. 2014, Figure 1). Its density is ``gaussian_pdf(mean, std)``."""
     _check_n(n)
+    std = _check_positive(std, "std")
+    return (mean + std * _rng(seed).standard_normal((n, 1))).astype(np.float32)
+
+
+def _mixture_params(means, stds, weights):
+    means = np.atleast_1d(np.asarray(means, np.float64))
+    stds = np.atleast_1d(np.asarray(stds, np.float64))
+    if means.ndim != 1 or means.shape != stds.shape or means.size == 0:
+        raise ValueError(f"means and stds must be 1-D sequences of one length, got "
+                         f"{means.shape} and {stds.shape}")
+    if not (np.all(np.isfinite(means)) and np.all(np.isfinite(stds)) and np.all(stds > 0)):
+        raise ValueError("means must be finite and stds finite and > 0")
+    if weights is None:
+        w = np.full(means.size, 1.0 / means.size)
+    else:
+        w = np.atleast_1d(np.asarray(weights, np.float64))
+        if w.shape != means.shape or not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
+            raise ValueError(f"weights must be {means.size} non-negative numbers with a "
+                             f"positive sum, got {weights!r}")
+        w = w / w.sum()
+    return means, stds, w
+
+
+def mixture_1d(n, means=(-2.0, 2.0), stds=(0.5, 0.5), weights=None, seed=0):
+    """A 1-D Gaussian mixture, shape (n, 1); weights default to equal (normalised to
+    sum 1). The lecture's bimodal target for mode covering vs mode seeking (f-GAN,
+    Nowozin et al. 2016, Sec. 5). Its density is ``mixture_1d_pdf(means, stds, weights)``."""
+    _check_n(n)
+    means, stds, w = _mixture_params(means, stds, weights)
     rng = _rng(seed)
-    t = 1.5 * np.pi * (1 + 2 * rng.random(n))
-    pts = np.stack([t * np.cos(t), t * np.sin(t)], 1) / 7.5
-    return (pts + noise * rng.standard_normal((n, 2))).astype(np.float32)
+    k = rng.choice(means.size, size=n, p=w)
+    return (means[k] + stds[k] * rng.standard_normal(n)).reshape(n, 1).astype(np.float32)
+
+
+def gaussian_pdf(mean=0.0, std=1.0):
+    """The density of N(mean, std^2) as a vectorised callable (float64 out, the shape of
+    its input), for exact quadrature against ``gaussian_1d`` samples."""
+    return mixture_1d_pdf([mean], [std])
+
+
+def mixture_1d_pdf(means=(-2.0, 2.0), stds=(0.5, 0.5), weights=None):
+    """The density of the Gaussian mixture of ``mixture_1d`` (same arguments and
+    defaults) as a vectorised callable: float64 out, the shape of its input."""
+    means, stds, w = _mixture_params(means, stds, weights)
+    coef = w / (stds * math.sqrt(2 * math.pi))
+
+    def pdf(x):
+        x = np.asarray(x, np.float64)
+        z = (x[..., None] - means) / stds
+        return (coef * np.exp(-0.5 * z * z)).sum(-1)
+
+    return pdf
+
+
+def parallel_lines(n, theta, seed=0):
+    """The WGAN paper's example (Arjovsky et al. 2017, Example 1): points (theta, z) with
+    z ~ U[0, 1], shape (n, 2). P_0 = parallel_lines(n, 0) and P_theta have disjoint
+    supports for theta != 0: JS(P_0, P_theta) = log 2, KL = inf, W(P_0, P_theta) = |theta|."""
+    _check_n(n)
+    theta = float(theta)
+    if not np.isfinite(theta):
+        raise ValueError(f"theta must be finite, got {theta!r}")
+    z = _rng(seed).random(n)
+    return np.stack([np.full(n, theta), z], axis=1).astype(np.float32)
+
+
+# ---- images -----------------------------------------------------------------------------
+
+def digits(seed=None, return_labels=False):
+    """The real handwritten 8x8 digits that scikit-learn ships (UCI "Optical Recognition
+    of Handwritten Digits", test part: 1797 images of 10 classes; read from a file inside
+    scikit-learn, nothing is downloaded). Returns float32 (1797, 64), row-major 8x8
+    images scaled from [0, 16] to [-1, 1]; with return_labels=True also the int64 digits
+    (1797,). seed=None keeps scikit-learn's order, an integer shuffles the rows (images
+    and labels alike) with that seed. Needs scikit-learn: pip install "cgan[digits]".
+    """
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError as e:
+        raise ImportError('cgan.datasets.digits needs scikit-learn, which is not installed; '
+                          'install it with pip install "cgan[digits]" '
+                          '(or pip install scikit-learn)') from e
+    bunch = load_digits()
+    x = (np.asarray(bunch.data, np.float64) / 8.0 - 1.0).astype(np.float32)
+    y = np.asarray(bunch.target, np.int64)
+    if seed is not None:
+        order = _rng(seed).permutation(len(x))
+        x, y = x[order], y[order]
+    return (x, y) if return_labels else x
+
+
+# IDX type byte -> big-endian NumPy dtype (LeCun's MNIST page, "the IDX file format").
+_IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def read_idx(path):
+    """Read an IDX file (the format of the MNIST files) already on disk: any rank, any of
+    the types ubyte, byte, short, int, float, double; gzip-compressed files (.gz, or
+    detected by their magic bytes) are read too. Returns an array in native byte order
+    with the file's shape. ValueError for a bad magic number, an unknown type or a size
+    that does not match the header (truncated or trailing bytes)."""
+    path = os.fspath(path)
+    with open(path, "rb") as f:
+        raw = f.read()
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as e:
+            raise ValueError(f"{path}: corrupt gzip data ({e})") from e
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
+        raise ValueError(f"{path}: not an IDX file (the magic number must start with two "
+                         f"zero bytes, got {raw[:4]!r})")
+    code, ndim = raw[2], raw[3]
+    if code not in _IDX_TYPES:
+        raise ValueError(f"{path}: unknown IDX data type 0x{code:02X}; expected one of "
+                         + ", ".join(f"0x{c:02X}" for c in _IDX_TYPES))
+    if ndim < 1:
+        raise ValueError(f"{path}: IDX header declares 0 dimensions")
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise ValueError(f"{path}: truncated IDX header ({len(raw)} bytes, need {header})")
+    shape = tuple(int(s) for s in np.frombuffer(raw, ">u4", count=ndim, offset=4))
+    dtype = np.dtype(_IDX_TYPES[code])
+    expected = header + dtype.itemsize * math.prod(shape)
+    if len(raw) != expected:
+        what = "truncated" if len(raw) < expected else "has trailing bytes"
+        raise ValueError(f"{path}: IDX file {what}: {len(raw)} bytes, the header "
+                         f"(shape {shape}, {dtype.name}) needs {expected}")
+    data = np.frombuffer(raw, dtype, offset=header).reshape(shape)
+    return data.astype(dtype.newbyteorder("="))
+
+
+def mnist(path_images, path_labels=None):
+    """MNIST (or any IDX image file, e.g. Fashion-MNIST) from files you already have,
+    e.g. ``mnist("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz")``.
+
+    Returns float32 (n, H*W) images scaled from [0, 255] to [-1, 1] (784 features for
+    MNIST, row-major), and with path_labels also the int64 labels (n,). Nothing is
+    downloaded. ValueError if the images are not ubyte (n, H, W) or the counts differ.
+    """
+    img = read_idx(path_images)
+    if img.dtype != np.uint8 or img.ndim != 3:
+        raise ValueError(f"{path_images}: expected ubyte images of shape (n, H, W), got "
+                         f"{img.dtype} {img.shape}")
+    x = (img.reshape(len(img), -1).astype(np.float32) / np.float32(127.5)) - np.float32(1.0)
+    if path_labels is None:
+        return x
+    y = read_idx(path_labels)
+    if y.ndim != 1 or len(y) != len(x):
+        raise ValueError(f"{path_labels}: expected {len(x)} labels of shape (n,), got {y.shape}")
+    return x, y.astype(np.int64)

@@ -13,8 +13,8 @@ matplotlib is imported only when a function is called; ``import cgan`` never nee
 """
 import numpy as np
 
-__all__ = ["samples", "critic_contour", "density_1d", "loss_curves", "image_grid",
-           "CLASSIFIER_LOSSES"]
+__all__ = ["samples", "critic_contour", "density_1d", "loss_curves", "curves", "histogram",
+           "matrix", "image_grid", "CLASSIFIER_LOSSES"]
 
 # Objectives whose raw output v is a logit: D(x) = sigmoid(v) is the probability that
 # x is real (f-gan:gan has T = g_f(v) = log sigmoid(v), so the same D).
@@ -100,7 +100,6 @@ def critic_contour(gan, xlim, ylim, ax=None, data=None, fake=None, n=100, levels
     sigmoid(v); for ebgan it is the energy. `n` grid points per axis.
     Returns the Axes (one contour set, then the data and fake scatters).
     """
-    plt = _plt()
     ax = _axes(ax)
     x0, x1 = _check_lim(xlim, "xlim")
     y0, y1 = _check_lim(ylim, "ylim")
@@ -113,7 +112,7 @@ def critic_contour(gan, xlim, ylim, ax=None, data=None, fake=None, n=100, levels
         v, label = _sigmoid(v), "D(x) = sigmoid(v)"
     cs = ax.contourf(gx, gy, v.reshape(gx.shape), levels=levels, cmap="viridis")
     if colorbar:
-        plt.colorbar(cs, ax=ax, label=label)
+        ax.figure.colorbar(cs, ax=ax, label=label)  # ax's own figure, not pyplot's current
     if data is not None:
         d = _points(data, "data")
         ax.scatter(d[:, 0], d[:, 1], s=s, c="white", alpha=0.6, linewidths=0, label="data")
@@ -192,6 +191,77 @@ def loss_curves(history, ax=None, keys=None):
         ax.plot(step, y, label=label, lw=1)
     ax.set_xlabel("generator step")
     ax.legend(fontsize="small")
+    return ax
+
+
+def curves(series, ax=None, logy=False, xlabel=None, ylabel=None):
+    """Named curves on one Axes, e.g. divergence estimates over training.
+
+    series: a dict {label: y} or {label: (x, y)}; a bare y is drawn against 0, 1, 2, ...
+    logy=True puts the y axis on a log scale (non-positive values are then not drawn).
+    Returns the Axes (one line per entry, in the dict's order, labelled by its key).
+    """
+    ax = _axes(ax)
+    if not isinstance(series, dict) or not series:
+        raise ValueError("series must be a non-empty dict {label: y} or {label: (x, y)}")
+    for label, v in series.items():
+        if isinstance(v, tuple) and len(v) == 2:
+            x, y = np.asarray(v[0], np.float64).ravel(), np.asarray(v[1], np.float64).ravel()
+        else:
+            y = np.asarray(v, np.float64).ravel()
+            x = np.arange(y.size, dtype=np.float64)
+        if x.shape != y.shape or y.size == 0:
+            raise ValueError(f"curve {label!r}: x and y must be non-empty and of one length, "
+                             f"got {x.size} and {y.size}")
+        ax.plot(x, y, label=str(label), lw=1.2)
+    if logy:
+        ax.set_yscale("log")
+    if xlabel is not None:
+        ax.set_xlabel(xlabel)
+    if ylabel is not None:
+        ax.set_ylabel(ylabel)
+    ax.legend(fontsize="small")
+    return ax
+
+
+def histogram(values, ax=None, bins=50, range=None, density=True, label=None, color=None,
+              alpha=0.6):
+    """A histogram of 1-D values (e.g. critic gradient norms at interpolates, samples of
+    a 1-D generator); NaN and Inf are dropped. Returns the Axes (one bar per bin)."""
+    ax = _axes(ax)
+    v = np.asarray(values, np.float64).ravel()
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        raise ValueError("histogram needs at least one finite value")
+    ax.hist(v, bins=bins, range=range, density=density, label=label, color=color, alpha=alpha)
+    if label is not None:
+        ax.legend(fontsize="small")
+    return ax
+
+
+def matrix(m, ax=None, annotate=True, fmt=".2f", cmap="Blues", xlabel=None, ylabel=None,
+           colorbar=False):
+    """A matrix as an image with row 0 at the top, e.g. an optimal transport plan gamma
+    (rows: where mass comes from, columns: where it goes). annotate writes each entry
+    (for small matrices). Returns the Axes (one AxesImage, plus one Text per entry)."""
+    ax = _axes(ax)
+    a = np.asarray(m, np.float64)
+    if a.ndim != 2 or a.size == 0:
+        raise ValueError(f"matrix needs a non-empty 2-D array, got shape {a.shape}")
+    im = ax.imshow(a, cmap=cmap, interpolation="nearest", aspect="equal")
+    if annotate:
+        mid = 0.5 * (np.nanmin(a) + np.nanmax(a))
+        for (i, j), val in np.ndenumerate(a):
+            ax.text(j, i, format(val, fmt), ha="center", va="center", fontsize="small",
+                    color="white" if val > mid else "black")
+    ax.set_xticks(np.arange(a.shape[1]))
+    ax.set_yticks(np.arange(a.shape[0]))
+    if xlabel is not None:
+        ax.set_xlabel(xlabel)
+    if ylabel is not None:
+        ax.set_ylabel(ylabel)
+    if colorbar:
+        ax.figure.colorbar(im, ax=ax)
     return ax
 
 
