@@ -493,3 +493,20 @@ def test_impossible_allocation_is_a_memoryerror_and_leaves_the_books_straight(da
         gan.sample(10**12)  # (10**12, 2) float32 noise
     assert cgan._core._pool_live_bytes() == live
     assert_intact_and_trains(gan, before, data)
+
+
+# ---- datasets (counts and seeds; metrics' findings are listed in the reliability notes) ----
+
+@pytest.mark.parametrize("name", ["ring", "grid", "swiss_roll", "two_moons", "gaussian_1d",
+                                  "mixture_1d"])
+@pytest.mark.parametrize("n, exc", [(0, ValueError), (-1, ValueError), (2.5, ValueError),
+                                    (True, ValueError), (None, ValueError), ("10", ValueError)])
+def test_dataset_counts(name, n, exc):
+    with pytest.raises(exc, match="n"):
+        getattr(cgan.datasets, name)(n)
+
+
+@pytest.mark.parametrize("seed, exc", [(-1, ValueError), (1.5, TypeError), ("a", TypeError)])
+def test_dataset_seeds(seed, exc):
+    with pytest.raises(exc):
+        cgan.datasets.ring(5, seed=seed)
