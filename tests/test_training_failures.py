@@ -233,3 +233,12 @@ def test_save_appends_npz_and_accepts_pathlike(tmp_path):
     assert written.endswith("ckpt.npz") and os.path.isfile(written)
     with pytest.raises(TypeError, match="path"):
         gan.save(12)
+
+
+def test_save_keeps_the_usual_file_permissions(tmp_path):
+    # The temporary file must not leave the checkpoint private (mkstemp's 0600).
+    path = tmp_path / "perm.npz"
+    tiny_gan().save(path)
+    with open(tmp_path / "plain", "wb"):
+        pass
+    assert os.stat(path).st_mode & 0o777 == os.stat(tmp_path / "plain").st_mode & 0o777

@@ -7,7 +7,7 @@ saves/loads checkpoints.
 import json
 import numbers
 import os
-import tempfile
+import secrets
 import zipfile
 
 import numpy as np
@@ -345,8 +345,10 @@ def _param_count(cfg):
 
 def _write_atomically(path, write):
     """write(file) into a temporary file in path's directory, then rename it to path."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + ".", suffix=".tmp", dir=folder)
+    # os.open with mode 0o666 lets the umask decide the permissions, as for a plain
+    # open(); mkstemp would leave every checkpoint readable by its owner only.
+    tmp = f"{os.path.abspath(path)}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
