@@ -16,6 +16,10 @@ import cgan
 
 STEPS = 10_000
 GROWTH_LIMIT = 1.5e6  # bytes
+# Under AddressSanitizer (README, "Sanitizers") freed memory sits in a quarantine of up to
+# 256 MB, so resident memory says nothing; the core's live tensor bytes still must not grow,
+# and LeakSanitizer checks the rest at exit.
+SANITIZED = "libasan" in os.environ.get("LD_PRELOAD", "")
 
 _CHILD = textwrap.dedent("""
     import sys, numpy as np, cgan
@@ -62,7 +66,7 @@ def test_ten_thousand_steps_of_every_objective_keep_memory_flat():
         assert done == 500 + STEPS
         assert live == 0, (name, live)  # tensors alive in the core: exactly as many as before
     bad = {k: v for k, v in growth.items() if v > GROWTH_LIMIT}
-    assert not bad, f"resident memory grew (bytes): {bad}"
+    assert SANITIZED or not bad, f"resident memory grew (bytes): {bad}"
 
 
 def test_the_measurement_sees_a_leak():
