@@ -1,6 +1,11 @@
 // cgan._core.GANCore: the C++ training loop under cgan.GAN (python/cgan/gan.py).
+#include <cmath>
+#include <limits>
+
 #include "convert.hpp"
 #include "gan/gan.hpp"
+#include "gan/snapshot.hpp"
+#include "tensor/kernels.hpp"
 #include "objective_options.hpp"
 
 namespace cgan::bind {
@@ -19,6 +24,27 @@ py::dict record_dict(const gan::StepRecord& r) {
   d["d_grad_norm"] = r.d_grad_norm;
   d["g_grad_norm"] = r.g_grad_norm;
   return d;
+}
+
+// g.fit, except that an iteration that throws (a loss or gradient that turned NaN, a
+// failed allocation) is undone: the GAN ends exactly as after the last iteration that
+// completed. Copying the state once per chunk costs nothing per step; on failure the
+// chunk's completed iterations are replayed from the copy, which a fixed seed and thread
+// count make bitwise identical to the first time.
+std::vector<gan::StepRecord> fit_or_roll_back(gan::GAN& g, const Tensor& data, int64_t steps,
+                                              int64_t batch, double seconds, int64_t log_every,
+                                              int64_t log_at) {
+  gan::Snapshot start(g);
+  const int64_t start_step = g.steps_done();
+  try {
+    return g.fit(data, steps, batch, seconds, log_every, log_at);
+  } catch (...) {
+    const int64_t completed = g.steps_done() - start_step;
+    start.restore(g);
+    if (completed > 0)
+      g.fit(data, completed, batch, INFINITY, std::numeric_limits<int64_t>::max(), -1);
+    throw;
+  }
 }
 
 }  // namespace
@@ -61,7 +87,13 @@ void bind_gan(py::module_& m) {
              gan::StepRecord r;
              {
                py::gil_scoped_release nogil;
-               r = g.step(t);
+               gan::Snapshot before(g);
+               try {
+                 r = g.step(t);
+               } catch (...) {
+                 before.restore(g);  // a failed iteration leaves no half-made update behind
+                 throw;
+               }
              }
              return record_dict(r);
            }, "real_batch"_a)
@@ -71,7 +103,7 @@ void bind_gan(py::module_& m) {
              std::vector<gan::StepRecord> recs;
              {
                py::gil_scoped_release nogil;
-               recs = g.fit(t, steps, batch, seconds, log_every, log_at);
+               recs = fit_or_roll_back(g, t, steps, batch, seconds, log_every, log_at);
              }
              py::list out;
              for (auto& r : recs) out.append(record_dict(r));
@@ -86,19 +118,24 @@ void bind_gan(py::module_& m) {
                py::gil_scoped_release nogil;
                t = g.sample(n);
              } else {
-               Rng r(seed.cast<uint64_t>());
+               Rng r(seed_value(seed));
                py::gil_scoped_release nogil;
                t = g.sample(n, &r);
              }
              return to_numpy(t);
            }, "n"_a, "seed"_a = py::none())
       .def("generate", [](gan::GAN& g, py::handle z) {
-             return to_numpy(g.generate(to_tensor(z, g.generator()->dtype(), "z")));
+             Tensor t = to_tensor(z, g.generator()->dtype(), "z");
+             if (!kernels::all_finite(t)) throw ValueError("generate: z contains NaN or infinite values");
+             return to_numpy(g.generate(t));
            })
       .def("discriminate", [](gan::GAN& g, py::handle x) {
              return to_numpy(g.discriminate(to_tensor(x, g.discriminator()->dtype(), "x")));
            })
-      .def_property("steps_done", &gan::GAN::steps_done, &gan::GAN::set_steps_done)
+      .def_property("steps_done", &gan::GAN::steps_done, [](gan::GAN& g, int64_t s) {
+             if (s < 0) throw ValueError("steps_done must be >= 0, got " + std::to_string(s));
+             g.set_steps_done(s);
+           })
       .def_property_readonly("loss_name", [](const gan::GAN& g) { return g.objective().name(); })
       .def("get_rng_state", [](gan::GAN& g) {
              py::array_t<uint64_t> out(8);

@@ -1,11 +1,13 @@
 // cgan._core.nn: modules. Calling a module on a Tensor records a graph; calling it on
 // an array-like runs inference (no graph, GIL released) and returns a NumPy array.
+#include <cmath>
 #include <random>
 
 #include "convert.hpp"
 #include "nn/module.hpp"
 #include "nn/spectral_norm.hpp"
 #include "tensor/kernels.hpp"
+#include "tensor/parallel.hpp"
 
 namespace cgan::bind {
 
@@ -16,9 +18,15 @@ namespace {
 
 uint64_t seed_or_random(py::object seed) {
   if (seed.is_none()) return (uint64_t(std::random_device{}()) << 32) ^ std::random_device{}();
-  int64_t s = seed.cast<int64_t>();
-  if (s < 0) throw ValueError("seed must be a non-negative integer");
-  return uint64_t(s);
+  return seed_value(seed);
+}
+
+// An activation's parameter (leaky_relu's slope, elu's alpha): None or a finite number.
+double activation_param(py::handle param, const char* what) {
+  if (param.is_none()) return -1.0;
+  double v = number_value(param, what);
+  if (!std::isfinite(v)) throw ValueError(std::string(what) + " must be finite, got " + std::to_string(v));
+  return v;
 }
 
 void check_width(const Module& m, const Shape& s) {
@@ -31,6 +39,7 @@ void check_width(const Module& m, const Shape& s) {
 
 py::object call(Module& m, py::handle x) {
   if (py::isinstance<Var>(x)) {
+    adopt_num_threads();
     Var v = x.cast<Var>();
     check_width(m, v.shape());
     return py::cast(m.forward(v));
@@ -137,7 +146,7 @@ void bind_nn(py::module_& m) {
   py::class_<nn::Activation, Module, std::shared_ptr<nn::Activation>>(
       nn, "Activation", "Elementwise activation: relu, leaky_relu, tanh, sigmoid, elu, softplus, identity.")
       .def(py::init([](std::string name, py::object param) {
-             return std::make_shared<nn::Activation>(name, param.is_none() ? -1.0 : param.cast<double>());
+             return std::make_shared<nn::Activation>(name, activation_param(param, "Activation: param"));
            }),
            "name"_a, "param"_a = py::none())
       .def_property_readonly("name", &nn::Activation::name)
@@ -167,7 +176,7 @@ void bind_nn(py::module_& m) {
   py::class_<nn::MLP, nn::Sequential, std::shared_ptr<nn::MLP>>(nn, "MLP",
       "Linear -> activation -> ... -> Linear (-> out_activation).")
       .def(py::init([](int64_t in, std::vector<int64_t> hidden, int64_t out, std::string act,
-                       py::object out_act, bool sn, std::string init, double slope, py::object seed) {
+                       py::object out_act, bool sn, std::string init, py::object slope, py::object seed) {
              nn::MLPOptions o;
              o.in_features = in;
              o.hidden = hidden;
@@ -176,7 +185,7 @@ void bind_nn(py::module_& m) {
              o.out_activation = out_act.is_none() ? "identity" : out_act.cast<std::string>();
              o.spectral_norm = sn;
              o.init = init;
-             o.negative_slope = slope;
+             o.negative_slope = activation_param(slope, "MLP: negative_slope");
              Rng rng(seed_or_random(seed));
              return std::make_shared<nn::MLP>(o, rng);
            }),

@@ -1,6 +1,8 @@
 // cgan._core.optim: SGD, Adam, RMSprop and weight clipping.
 #include "convert.hpp"
 #include "optim/optimizer.hpp"
+#include "tensor/kernels.hpp"
+#include "tensor/parallel.hpp"
 
 namespace cgan::bind {
 
@@ -21,9 +23,36 @@ std::vector<Var> param_list(py::handle params) {
 }
 
 std::pair<double, double> betas_of(py::handle betas) {
-  auto t = betas.cast<std::vector<double>>();
-  if (t.size() != 2) throw ValueError("betas must be a pair (beta1, beta2)");
-  return {t[0], t[1]};
+  if (!py::isinstance<py::sequence>(betas) || py::isinstance<py::str>(betas))
+    throw TypeError("betas must be a pair of numbers (beta1, beta2), got " +
+                    py::str(py::type::of(betas)).cast<std::string>());
+  auto seq = py::reinterpret_borrow<py::sequence>(betas);
+  if (seq.size() != 2) throw ValueError("betas must be a pair (beta1, beta2)");
+  return {number_value(seq[0], "betas[0]"), number_value(seq[1], "betas[1]")};
+}
+
+// A state dict as saved by state_dict(): every buffer finite, 'steps' a non-negative int.
+std::pair<optim::State, int64_t> state_of(py::dict d) {
+  optim::State s;
+  int64_t steps = 0;
+  for (auto item : d) {
+    if (!py::isinstance<py::str>(item.first))
+      throw TypeError("optimizer state: keys must be strings");
+    std::string k = py::str(item.first);
+    if (k == "steps") {
+      py::object v = py::reinterpret_borrow<py::object>(item.second);
+      if (py::isinstance<py::array>(v) && py::array(v).ndim() == 0) v = v.attr("item")();
+      uint64_t u = seed_value(v, "optimizer state: 'steps'");
+      if (u > uint64_t(INT64_MAX)) throw ValueError("optimizer state: 'steps' is too large");
+      steps = int64_t(u);
+      continue;
+    }
+    Tensor t = to_tensor(item.second, std::nullopt, k.c_str()).clone();
+    if (!kernels::all_finite(t))
+      throw ValueError("optimizer state: '" + k + "' contains NaN or infinite values");
+    s[k] = t;
+  }
+  return {s, steps};
 }
 }  // namespace
 
@@ -31,6 +60,7 @@ void bind_optim(py::module_& m) {
   py::module_ o = m.def_submodule("optim", "Optimizers.");
   py::class_<Optimizer, std::shared_ptr<Optimizer>>(o, "Optimizer")
       .def("step", [](Optimizer& opt) {
+             adopt_num_threads();
              py::gil_scoped_release nogil;
              opt.step();
            }, "Updates every parameter that has a .grad, in place.")
@@ -45,14 +75,8 @@ void bind_optim(py::module_& m) {
              return d;
            }, "Per-parameter buffers (NumPy copies, '<index>.<name>') and 'steps'.")
       .def("load_state_dict", [](Optimizer& opt, py::dict d) {
-             optim::State s;
-             int64_t steps = 0;
-             for (auto item : d) {
-               std::string k = py::str(item.first);
-               if (k == "steps") steps = item.second.cast<int64_t>();
-               else s[k] = to_tensor(item.second, std::nullopt, k.c_str()).clone();
-             }
-             opt.load_state(s, steps);
+             auto [s, steps] = state_of(d);
+             opt.load_state(s, steps);  // validates shapes and keys before changing anything
            }, "state"_a)
       .def("__repr__", [](const Optimizer& opt) {
         return opt.type_name() + "(lr=" + std::to_string(opt.lr()) + ", params=" +

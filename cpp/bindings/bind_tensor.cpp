@@ -17,6 +17,7 @@ namespace {
 // Right-hand operand of an arithmetic operator: a Tensor, a Python number (takes the
 // tensor's dtype, as a NumPy scalar would) or an array-like.
 Var operand(py::handle other, const Var& like) {
+  adopt_num_threads();  // Tensor arithmetic may not pass through to_tensor
   if (py::isinstance<Var>(other)) return other.cast<Var>();
   if (py::isinstance<py::float_>(other) || py::isinstance<py::int_>(other))
     return ops::scalar_like(other.cast<double>(), like);
@@ -48,6 +49,7 @@ std::vector<Var> tensor_list(py::handle obj, const char* what) {
 }
 
 Var reduce(const Var& x, py::object axis, bool keepdims, bool mean) {
+  adopt_num_threads();
   if (axis.is_none()) {
     Var r = mean ? ops::mean(x) : ops::sum(x);
     if (keepdims) r = ops::reshape(r, Shape(x.shape().size(), 1));
@@ -123,6 +125,7 @@ void bind_tensor(py::module_& m) {
              std::vector<Var> gs;
              if (!grad.is_none()) gs.push_back(to_var(grad, v.dtype(), "grad"));
              int retain = retain_graph.is_none() ? -1 : int(retain_graph.cast<bool>());
+             adopt_num_threads();
              py::gil_scoped_release nogil;
              backward({v}, gs, create_graph, retain);
            },
@@ -182,6 +185,7 @@ void bind_tensor(py::module_& m) {
           auto ins = tensor_list(inputs, "inputs");
           auto gouts = var_list(grad_outputs, "grad_outputs");
           int retain = retain_graph.is_none() ? -1 : int(retain_graph.cast<bool>());
+          adopt_num_threads();
           py::gil_scoped_release nogil;
           return grad(outs, ins, gouts, create_graph, retain, allow_unused);
         },
@@ -192,9 +196,24 @@ void bind_tensor(py::module_& m) {
 
   m.def("is_grad_enabled", &grad_enabled);
   m.def("set_grad_enabled", &set_grad_enabled, "mode"_a);
-  m.def("set_num_threads", &set_num_threads, "n"_a,
-        "Threads for OpenMP loops and Eigen's matrix products.");
+  m.def("set_num_threads", [](py::handle n) {
+          if (py::isinstance<py::bool_>(n) || !py::hasattr(n, "__index__"))
+            throw TypeError("set_num_threads: n must be an integer, got " +
+                            py::str(py::type::of(n)).cast<std::string>());
+          py::int_ v(n.attr("__index__")());
+          if (v < py::int_(1) || v > py::int_(max_num_threads()))
+            throw ValueError("set_num_threads: n must be between 1 and " +
+                             std::to_string(max_num_threads()) + ", got " + py::str(v).cast<std::string>());
+          set_num_threads(v.cast<int>());
+        }, "n"_a,
+        "Threads for cgan's parallel loops and matrix products, in every Python thread "
+        "(1 <= n <= 8x the hardware threads).");
   m.def("get_num_threads", &get_num_threads);
+  m.def("_threads_in_parallel_region", [] {
+          adopt_num_threads();
+          py::gil_scoped_release nogil;
+          return threads_in_parallel_region();
+        }, "Threads that ran a chunk of a large parallel loop started from this Python thread.");
   m.def("set_flush_denormal", &set_flush_denormal, "mode"_a,
         "Flush subnormal floats to zero (as torch.set_flush_denormal); returns whether the "
         "CPU supports it. Off by default.");

@@ -1,5 +1,7 @@
 #include "convert.hpp"
 
+#include "tensor/parallel.hpp"
+
 namespace cgan::bind {
 
 std::optional<DType> parse_dtype(py::handle dtype) {
@@ -37,9 +39,24 @@ Tensor view_of(py::handle obj, const char* what) {
   });
   return Tensor::external(const_cast<T*>(arr.data()), shape, dtype_of<T>(), std::move(owner));
 }
+
+
+// Integers convert only while every value is exactly representable (|v| <= 2^24 in
+// float32, 2^53 in float64): a silently rounded label or count would be a wrong result.
+void check_exact_integers(const py::array& arr, DType dt, const char* what) {
+  if (arr.size() == 0) return;
+  const int bits = dt == DType::f32 ? 24 : 53;
+  const py::int_ limit(int64_t(1) << bits), neg_limit(-(int64_t(1) << bits));
+  py::int_ lo(arr.attr("min")()), hi(arr.attr("max")());
+  if (hi > limit || lo < neg_limit)
+    throw TypeError(std::string(what) + ": integer values beyond +-2^" + std::to_string(bits) +
+                    " are not exactly representable in " + dtype_name(dt) +
+                    "; convert the array to floating point yourself (e.g. .astype(float))");
+}
 }  // namespace
 
 Tensor to_tensor(py::handle obj, std::optional<DType> dtype, const char* what) {
+  adopt_num_threads();  // every computing entry point converts its input first
   if (py::isinstance<Var>(obj)) {
     Tensor t = obj.cast<Var>().data();
     return dtype && *dtype != t.dtype() ? t.to(*dtype) : t;
@@ -55,7 +72,10 @@ Tensor to_tensor(py::handle obj, std::optional<DType> dtype, const char* what) {
   if (kind != 'f' && kind != 'i' && kind != 'u' && kind != 'b')
     throw TypeError(std::string(what) + ": expected real numbers, got an array of dtype " +
                     py::str(arr.dtype()).cast<std::string>());
-  DType dt = dtype ? *dtype : (arr.dtype().equal(py::dtype::of<double>()) ? DType::f64 : DType::f32);
+  // Without a dtype asked for: float64 (also big-endian or long double) stays 64-bit,
+  // everything else becomes float32.
+  DType dt = dtype ? *dtype : (kind == 'f' && arr.dtype().itemsize() >= 8 ? DType::f64 : DType::f32);
+  if (kind == 'i' || kind == 'u') check_exact_integers(arr, dt, what);
   return dt == DType::f32 ? view_of<float>(arr, what) : view_of<double>(arr, what);
 }
 
@@ -82,6 +102,25 @@ py::array to_numpy(const Tensor& t) {
   py::capsule base(keep, [](void* p) { delete static_cast<std::shared_ptr<void>*>(p); });
   return py::array(py::dtype(t.dtype() == DType::f32 ? "float32" : "float64"), shape, strides,
                    t.raw(), base);
+}
+
+uint64_t seed_value(py::handle seed, const char* what) {
+  if (py::isinstance<py::bool_>(seed) || !py::hasattr(seed, "__index__"))
+    throw TypeError(std::string(what) + " must be an integer, got " +
+                    py::str(py::type::of(seed)).cast<std::string>());
+  py::int_ v(py::reinterpret_steal<py::object>(PyNumber_Index(seed.ptr())));
+  if (v < py::int_(0) || v > py::int_(UINT64_MAX))
+    throw ValueError(std::string(what) + " must be in [0, 2**64), got " + py::str(v).cast<std::string>());
+  return v.cast<uint64_t>();
+}
+
+double number_value(py::handle v, const char* what) {
+  bool real = py::isinstance<py::float_>(v) || py::isinstance<py::int_>(v) ||
+              py::isinstance(v, py::module_::import("numbers").attr("Real"));
+  if (py::isinstance<py::bool_>(v) || !real)
+    throw TypeError(std::string(what) + " must be a number, got " +
+                    py::str(py::type::of(v)).cast<std::string>());
+  return v.cast<double>();
 }
 
 }  // namespace cgan::bind

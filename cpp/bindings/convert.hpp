@@ -23,6 +23,11 @@ Tensor to_tensor(py::handle obj, std::optional<DType> dtype = std::nullopt,
                  const char* what = "input");
 // A Tensor passes through; anything else goes through to_tensor as a constant.
 Var to_var(py::handle obj, std::optional<DType> dtype = std::nullopt, const char* what = "input");
+// A Python int (not bool) in [0, 2^64) as a seed; TypeError / ValueError otherwise.
+uint64_t seed_value(py::handle seed, const char* what = "seed");
+// A Python real number (int, float, NumPy scalar; not bool) as a double, else TypeError.
+double number_value(py::handle v, const char* what);
+
 // A NumPy array that shares the tensor's storage (no copy).
 py::array to_numpy(const Tensor& t);
 

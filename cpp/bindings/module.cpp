@@ -13,6 +13,9 @@ PYBIND11_MODULE(_core, m) {
       if (p) std::rethrow_exception(p);
     } catch (const cgan::TypeError& e) {
       PyErr_SetString(PyExc_TypeError, e.what());
+    } catch (const py::cast_error& e) {
+      // pybind11 reports an argument it could not convert as RuntimeError; it is a TypeError.
+      PyErr_SetString(PyExc_TypeError, e.what());
     }
   });
   cgan::bind::bind_tensor(m);

@@ -63,6 +63,9 @@ class GAN {
   Rng& sample_rng() { return sample_rng_; }
   const nn::ModulePtr& generator() const { return G_; }
   const nn::ModulePtr& discriminator() const { return D_; }
+  const std::shared_ptr<optim::Optimizer>& g_optimizer() const { return g_opt_; }
+  const std::shared_ptr<optim::Optimizer>& d_optimizer() const { return d_opt_; }
+  std::array<uint64_t, 4> train_rng_state() const { return rng_.state(); }
 
  private:
   StepRecord iterate(const std::function<Tensor()>& next_real);

@@ -18,6 +18,13 @@ constexpr double kParallelGemmWork = double(1 << 20);
 
 void set_num_threads(int n);  // threads for elementwise loops and matrix products
 int get_num_threads();
+int max_num_threads();  // the largest count set_num_threads accepts
+// OpenMP's thread count is per calling thread; this sets the calling thread's count to
+// the one given to set_num_threads (a no-op if it was never called or already matches).
+void adopt_num_threads();
+// Threads that took part in a large parallel_range loop started from the calling thread
+// (a diagnostic for tests).
+int threads_in_parallel_region();
 // Flush subnormal floats to zero (FTZ and DAZ) in this thread and the OpenMP threads,
 // as torch.set_flush_denormal: long runs otherwise slow down when Adam's second moments
 // and dead units' gradients go subnormal. Off by default (IEEE results). Returns whether

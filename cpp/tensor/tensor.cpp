@@ -4,6 +4,8 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <new>
+#include <string>
 #include <sstream>
 
 namespace cgan {
@@ -36,6 +38,14 @@ int64_t shape_numel(const Shape& s) {
 // allocates the same set of sizes every time, so after the first step almost every
 // allocation is a pool hit. The pool is bounded so that it never holds much memory.
 namespace {
+// std::bad_alloc (MemoryError in Python) that says how much was asked for.
+struct OutOfMemory : std::bad_alloc {
+  explicit OutOfMemory(size_t bytes)
+      : msg("cannot allocate " + std::to_string(bytes) + " bytes for a tensor") {}
+  const char* what() const noexcept override { return msg.c_str(); }
+  std::string msg;
+};
+
 constexpr size_t kAlign = 64;                     // cache line / AVX-512 alignment
 constexpr size_t kPoolLimit = size_t(512) << 20;  // never park more than 512 MiB
 
@@ -59,7 +69,12 @@ struct Pool {
     }
     size_t rounded = (bytes + kAlign - 1) / kAlign * kAlign;
     void* p = std::aligned_alloc(kAlign, rounded == 0 ? kAlign : rounded);
-    if (!p) throw std::bad_alloc();
+    if (!p) {
+      // Fix: the failed request stayed counted as live memory forever.
+      std::lock_guard<std::mutex> lock(mu);
+      live -= bytes;
+      throw OutOfMemory(bytes);
+    }
     return p;
   }
   void put(void* p, size_t bytes) {

@@ -5,7 +5,10 @@ chooses default optimizers, shows progress, turns the log into NumPy arrays and
 saves/loads checkpoints.
 """
 import json
-import time
+import numbers
+import os
+import secrets
+import zipfile
 
 import numpy as np
 
@@ -15,6 +18,23 @@ __all__ = ["GAN"]
 
 _FORMAT = 1
 _HISTORY_KEYS = ("step", "d_loss", "g_loss", "penalty", "divergence", "d_grad_norm", "g_grad_norm")
+_MAX_COUNT = 2**62  # counts beyond this would overflow the core's int64 step arithmetic
+
+
+def _count(name, v, low=1, high=_MAX_COUNT):
+    """v as an int in [low, high]: TypeError for a non-number, ValueError otherwise."""
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+        raise TypeError(f"{name} must be an integer, got {type(v).__name__} {v!r}")
+    if not isinstance(v, numbers.Integral) or not low <= v <= high:
+        bound = "a positive integer" if low == 1 else f"an integer >= {low}"
+        raise ValueError(f"{name} must be {bound} (at most {high}), got {v!r}")
+    return int(v)
+
+
+def _seed(name, v):
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or not 0 <= v < 2**64:
+        raise ValueError(f"{name} must be an integer in [0, 2**64), got {v!r}")
+    return int(v)
 
 
 def _default_optimizer(loss, options, module, discriminator):
@@ -90,8 +110,9 @@ class GAN:
         for m, which in ((generator, "generator"), (discriminator, "discriminator")):
             if not isinstance(m, nn.Module):
                 raise TypeError(f"{which} must be a cgan.nn module, got {type(m).__name__}")
-        if not isinstance(loss, str):
-            raise TypeError(f"loss must be a string, got {type(loss).__name__}")
+        for name, v in (("loss", loss), ("prior", prior)):
+            if not isinstance(v, str):
+                raise TypeError(f"{name} must be a string, got {type(v).__name__}")
         if z_dim is None:
             z_dim = generator.in_features
             if z_dim is None:
@@ -99,8 +120,12 @@ class GAN:
         for name, v in (("z_dim", z_dim), ("d_steps", d_steps), ("g_steps", g_steps)):
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
                 raise TypeError(f"{name} must be an integer, got {v!r}")
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+            if not 1 <= v <= 2**31:
+                raise ValueError(f"{name} must be an integer in [1, 2**31], got {v!r}")
+        seed = _seed("seed", seed)
+        for k in options:
+            if not isinstance(k, str):
+                raise TypeError(f"objective option names must be strings, got {k!r}")
         _check_optimizer(g_optimizer, generator, "g_optimizer")
         _check_optimizer(d_optimizer, discriminator, "d_optimizer")
         if g_optimizer is None:
@@ -140,19 +165,20 @@ class GAN:
         d_grad_norm, g_grad_norm (NaN where the objective has no such quantity), one
         entry per logged step (every `log_every` steps, default about 200 entries).
         """
-        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
-            raise ValueError(f"steps must be a positive integer, got {steps!r}")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        steps = _count("steps", steps, high=_MAX_COUNT - self.steps_done)
+        batch_size = _count("batch_size", batch_size)
         if log_every is None:
             log_every = max(1, steps // 200)
-        if isinstance(log_every, bool) or not isinstance(log_every, (int, np.integer)) or log_every < 1:
-            raise ValueError(f"log_every must be a positive integer, got {log_every!r}")
+        log_every = _count("log_every", log_every)
         if callback is not None and not callable(callback):
             raise TypeError("callback must be callable")
-        data = np.asarray(data) if not isinstance(data, _core.Tensor) else data
-        if isinstance(data, np.ndarray) and data.dtype != self.generator.dtype:
-            data = np.ascontiguousarray(data, dtype=self.generator.dtype)
+        if not isinstance(progress, (bool, np.bool_)):
+            raise TypeError(f"progress must be True or False, got {progress!r}")
+        # Converted once, by the same rules as every other input (cgan.tensor): real
+        # numbers only, integers only where exact; float data takes the model's dtype.
+        if not isinstance(data, _core.Tensor):
+            data = _core.tensor(np.asarray(data) if isinstance(data, (list, tuple)) else data,
+                                dtype=self.generator.dtype)
         self._core.check_data(data, "data")
         if batch_size > len(data):
             raise ValueError(f"batch_size {batch_size} is larger than the data ({len(data)} rows)")
@@ -184,11 +210,10 @@ class GAN:
     def sample(self, n, seed=None):
         """n samples G(z) as a NumPy array (n, d). With a seed the noise comes from a
         fresh RNG; without, from the GAN's sampling RNG (training is never affected)."""
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"n must be a positive integer, got {n!r}")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
-            raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-        return self._core.sample(int(n), seed)
+        n = _count("n", n)
+        if seed is not None:
+            seed = _seed("seed", seed)
+        return self._core.sample(n, seed)
 
     def generate(self, z):
         """G(z) for noise you provide, shape (n, z_dim)."""
@@ -202,7 +227,11 @@ class GAN:
     # ---- checkpoints ---------------------------------------------------------------------
     def save(self, path):
         """Write one .npz with both architectures, weights, optimizer states, RNG state,
-        step counter and options (no pickle: loads with allow_pickle=False)."""
+        step counter and options (no pickle: loads with allow_pickle=False).
+
+        The file is written next to `path` under a temporary name and then renamed over
+        it, so an existing checkpoint is replaced whole or not at all. As with
+        ``numpy.savez``, ``.npz`` is appended to a path without it."""
         config = {
             "format": _FORMAT, "version": _core.__version__, "loss": self.loss,
             "z_dim": self.z_dim, "prior": self.prior, "d_steps": self.d_steps,
@@ -218,24 +247,53 @@ class GAN:
                             ("g_opt/", self.g_optimizer), ("d_opt/", self.d_optimizer)):
             for k, v in obj.state_dict().items():
                 arrays[prefix + k] = np.asarray(v)
-        np.savez(path, **arrays)
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+        path = os.fspath(path)
+        if not path.endswith(".npz"):
+            path += ".npz"
+        _write_atomically(path, lambda f: np.savez(f, **arrays))
+        return path
 
     @classmethod
     def load(cls, path):
-        """Rebuild a GAN saved by ``save``; training resumes exactly where it stopped."""
-        with np.load(path, allow_pickle=False) as f:
-            arrays = {k: f[k] for k in f.files}
+        """Rebuild a GAN saved by ``save``; training resumes exactly where it stopped.
+
+        A checkpoint is data, never code: pickled entries are refused, and a truncated,
+        corrupted or incompatible file raises ValueError."""
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"no checkpoint file at {os.fspath(path)!r}")
+        try:
+            return cls._from_arrays(_read_checkpoint(path))
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError) as e:
+            raise ValueError(f"{os.fspath(path)}: not a valid cgan checkpoint ({e})") from e
+
+    @classmethod
+    def _from_arrays(cls, arrays):
         if "config" not in arrays:
-            raise ValueError(f"{path} is not a cgan checkpoint (no 'config' entry)")
+            raise ValueError("no 'config' entry")
         config = json.loads(str(arrays["config"]))
+        if not isinstance(config, dict):
+            raise ValueError("'config' is not a JSON object")
         if config.get("format") != _FORMAT:
-            raise ValueError(f"{path}: unsupported checkpoint format {config.get('format')!r}")
+            raise ValueError(f"unsupported checkpoint format {config.get('format')!r} "
+                             f"(this version of cgan reads format {_FORMAT})")
 
         def part(prefix):
             return {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
 
+        for which, prefix in (("generator", "G/"), ("discriminator", "D/")):
+            # A tampered width must not allocate more than the file holds.
+            stored = sum(v.size for v in part(prefix).values())
+            if _param_count(config[which]) > stored:
+                raise ValueError(f"the {which}'s architecture needs more weights than "
+                                 f"the file holds ({stored})")
         G = nn.from_config(config["generator"], seed=0)
         D = nn.from_config(config["discriminator"], seed=0)
+        if config["dtype"] not in ("float32", "float64"):
+            raise ValueError(f"unsupported dtype {config['dtype']!r}")
         if config["dtype"] == "float64":
             G.astype("float64")
             D.astype("float64")
@@ -243,20 +301,85 @@ class GAN:
         D.load_state_dict(part("D/"))
         g_opt = _optimizer_from_spec(config["g_optimizer"], G.parameters())
         d_opt = _optimizer_from_spec(config["d_optimizer"], D.parameters())
-        g_state, d_state = part("g_opt/"), part("d_opt/")
-        g_state["steps"], d_state["steps"] = int(g_state["steps"]), int(d_state["steps"])
-        g_opt.load_state_dict(g_state)
-        d_opt.load_state_dict(d_state)
+        g_opt.load_state_dict(part("g_opt/"))
+        d_opt.load_state_dict(part("d_opt/"))
+        if not isinstance(config["options"], dict):
+            raise ValueError("'options' is not a JSON object")
         gan = cls(G, D, loss=config["loss"], z_dim=config["z_dim"], prior=config["prior"],
                   d_steps=config["d_steps"], g_steps=config["g_steps"], g_optimizer=g_opt,
                   d_optimizer=d_opt, seed=config["seed"], **config["options"])
-        gan._core.set_rng_state(arrays["rng"])
-        gan._core.steps_done = config["steps_done"]
+        rng = arrays.get("rng")
+        if rng is None or rng.dtype != np.uint64 or rng.shape != (8,):
+            raise ValueError("'rng' must be 8 uint64 words")
+        gan._core.set_rng_state(rng)
+        gan._core.steps_done = _count("steps_done", config["steps_done"], low=0)
         return gan
 
     def __repr__(self):
         return (f"GAN(loss={self.loss!r}, z_dim={self.z_dim}, prior={self.prior!r}, "
                 f"d_steps={self.d_steps}, g_steps={self.g_steps}, steps_done={self.steps_done})")
+
+
+def _param_count(cfg):
+    """Number of weights the module described by `cfg` (nn.config) has."""
+    kind = cfg["type"]
+
+    def linear(i, o, bias=True):
+        if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in (i, o)):
+            raise ValueError(f"bad layer widths {i!r}, {o!r}")
+        return i * o + (o if bias else 0)
+
+    if kind == "MLP":
+        widths = [cfg["in_features"], *cfg["hidden"], cfg["out_features"]]
+        return sum(linear(a, b) for a, b in zip(widths[:-1], widths[1:]))
+    if kind == "Linear":
+        return linear(cfg["in_features"], cfg["out_features"], cfg["bias"])
+    if kind == "Sequential":
+        return sum(_param_count(c) for c in cfg["layers"])
+    if kind == "SpectralNorm":
+        return _param_count(cfg["module"])
+    if kind == "Activation":
+        return 0
+    raise ValueError(f"unknown module type {kind!r}")
+
+
+def _write_atomically(path, write):
+    """write(file) into a temporary file in path's directory, then rename it to path."""
+    # os.open with mode 0o666 lets the umask decide the permissions, as for a plain
+    # open(); mkstemp would leave every checkpoint readable by its owner only.
+    tmp = f"{os.path.abspath(path)}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _read_checkpoint(path):
+    """Every array of an .npz, read with allow_pickle=False; damage -> ValueError."""
+    if not zipfile.is_zipfile(path):
+        raise ValueError("not an .npz (zip) archive")
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            return {k: f[k] for k in f.files}
+    except ValueError as e:
+        if "pickle" in str(e):
+            raise ValueError("the file holds pickled (object) data, which a cgan checkpoint "
+                             "never does; refusing to load it") from e
+        raise
+    except (zipfile.BadZipFile, EOFError, OSError, KeyError, UnicodeDecodeError,
+            OverflowError, NotImplementedError, RuntimeError) as e:
+        # zipfile's CRC check turns a flipped bit into BadZipFile; a cut-off file into
+        # BadZipFile or EOFError; a damaged header into any of the others.
+        raise ValueError(f"damaged or truncated archive: {type(e).__name__}: {e}") from e
 
 
 def _history(records):
