@@ -71,17 +71,43 @@ Tensor sum_all(const Tensor& x) {
     const T* a = x.data<T>();
     int64_t n = x.numel(), nb = (n + kBlock - 1) / kBlock;
     std::vector<double> part(nb, 0.0);
-    // Blocks are independent; each thread fills its own entries of `part`.
-#pragma omp parallel for schedule(static) if (n >= kParallelThreshold)
-    for (int64_t b = 0; b < nb; ++b) {
-      int64_t s = b * kBlock, e = std::min(n, s + kBlock);
-      part[b] = contiguous_sum(a + s, e - s);
-    }
+    // Blocks are independent; each piece fills its own entries of `part`.
+    parallel_range(nb, [&](int64_t b0, int64_t b1) {
+      for (int64_t b = b0; b < b1; ++b) {
+        int64_t s = b * kBlock, e = std::min(n, s + kBlock);
+        part[b] = contiguous_sum(a + s, e - s);
+      }
+    }, n);
     double s = 0;
     for (double p : part) s += p;
     out.data<T>()[0] = static_cast<T>(s);
   });
   return out;
+}
+
+double sum_squares(const Tensor& x) {
+  // One pass, squares summed in double with the block order of sum_all.
+  return dispatch(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* a = x.data<T>();
+    int64_t n = x.numel(), nb = (n + kBlock - 1) / kBlock;
+    std::vector<double> part(nb, 0.0);
+    parallel_range(nb, [&](int64_t b0, int64_t b1) {
+      for (int64_t b = b0; b < b1; ++b) {
+        int64_t s = b * kBlock, e = std::min(n, s + kBlock);
+        double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        int64_t i = s;
+        for (; i + 8 <= e; i += 8)
+          for (int j = 0; j < 8; ++j) acc[j] += double(a[i + j]) * double(a[i + j]);
+        double tail = 0;
+        for (; i < e; ++i) tail += double(a[i]) * double(a[i]);
+        part[b] = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail;
+      }
+    }, n);
+    double s = 0;
+    for (double p : part) s += p;
+    return s;
+  });
 }
 
 Tensor sum_axis(const Tensor& x, int64_t axis, bool keepdim) {
@@ -102,8 +128,9 @@ Tensor sum_axis(const Tensor& x, int64_t axis, bool keepdim) {
     T* o = out.data<T>();
     if (inner == 1) {
       // Row sums: each output is independent.
-#pragma omp parallel for schedule(static) if (x.numel() >= kParallelThreshold)
-      for (int64_t r = 0; r < outer; ++r) o[r] = static_cast<T>(contiguous_sum(a + r * len, len));
+      parallel_range(outer, [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; ++r) o[r] = static_cast<T>(contiguous_sum(a + r * len, len));
+      }, x.numel());
     } else {
       // Column sums: accumulate whole rows (contiguous, vectorises) in double.
       std::vector<double> acc;
@@ -171,17 +198,18 @@ void matmul_small_k(const Tensor& a, const Tensor& b, bool ta, bool tb, Tensor& 
     B = bt.data();
   }
   T* C = out.data<T>();
-  // Rows are independent; each thread writes its own rows.
-#pragma omp parallel for schedule(static) if (m * n * k >= kParallelThreshold * 4)
-  for (int64_t i = 0; i < m; ++i) {
-    T* __restrict crow = C + i * n;
-    for (int64_t j = 0; j < n; ++j) crow[j] = T(0);
-    for (int64_t kk = 0; kk < k; ++kk) {
-      const T aik = ta ? A[kk * lda + i] : A[i * lda + kk];
-      const T* __restrict brow = B + kk * n;
-      for (int64_t j = 0; j < n; ++j) crow[j] += aik * brow[j];
+  // Rows are independent; each piece writes its own rows.
+  parallel_range(m, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      T* __restrict crow = C + i * n;
+      for (int64_t j = 0; j < n; ++j) crow[j] = T(0);
+      for (int64_t kk = 0; kk < k; ++kk) {
+        const T aik = ta ? A[kk * lda + i] : A[i * lda + kk];
+        const T* __restrict brow = B + kk * n;
+        for (int64_t j = 0; j < n; ++j) crow[j] += aik * brow[j];
+      }
     }
-  }
+  }, m * n * k / 4);
 }
 }  // namespace
 
@@ -221,11 +249,10 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
     // pay a fork/join, which costs a whole scheduler slice when the cores are shared.
     const int nt = get_num_threads();
     if (nt > 1 && double(m) * double(n) * double(k) >= kParallelGemmWork && m >= 2 * nt) {
-#pragma omp parallel for schedule(static) num_threads(nt)
-      for (int t = 0; t < nt; ++t) {
+      parallel_for(nt, [&](int64_t t) {
         int64_t r0 = m * t / nt, r1 = m * (t + 1) / nt;
         if (r1 > r0) rows(r0, r1 - r0);
-      }
+      });
     } else {
       rows(0, m);
     }

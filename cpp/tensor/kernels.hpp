@@ -87,8 +87,7 @@ Tensor zip(const Tensor& a, const Tensor& b, F f, const char* op) {
           for (int64_t j = 0; j < d[3]; ++j) orow[j] = f(xa[j * sa[3]], yb[j * sb[3]]);
         }
       };
-      if (n < kParallelThreshold) body(0, outer);
-      else parallel_range(outer, body);
+      parallel_range(outer, body, n);
     }
   });
   return out;
@@ -97,6 +96,7 @@ Tensor zip(const Tensor& a, const Tensor& b, F f, const char* op) {
 // ---- reductions (fixed summation order: bitwise repeatable) ------------------------
 
 Tensor sum_all(const Tensor& x);                              // shape ()
+double sum_squares(const Tensor& x);                          // sum of x^2, in double
 Tensor sum_axis(const Tensor& x, int64_t axis, bool keepdim);  // one axis
 Tensor sum_to(const Tensor& x, const Shape& shape);            // undo a broadcast
 Tensor expand(const Tensor& x, const Shape& shape);            // broadcast to shape
