@@ -183,7 +183,7 @@ namespace {
 constexpr int64_t kSmallInner = 8;
 
 template <class T>
-void matmul_small_k(const Tensor& a, const Tensor& b, bool ta, bool tb, Tensor& out) {
+void matmul_small_k(const Tensor& a, const Tensor& b, bool ta, bool tb, const T* bias, Tensor& out) {
   const int64_t m = out.shape()[0], n = out.shape()[1];
   const int64_t k = ta ? a.shape()[0] : a.shape()[1];
   const T* A = a.data<T>();
@@ -202,7 +202,7 @@ void matmul_small_k(const Tensor& a, const Tensor& b, bool ta, bool tb, Tensor& 
   parallel_range(m, [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) {
       T* __restrict crow = C + i * n;
-      for (int64_t j = 0; j < n; ++j) crow[j] = T(0);
+      for (int64_t j = 0; j < n; ++j) crow[j] = bias ? bias[j] : T(0);
       for (int64_t kk = 0; kk < k; ++kk) {
         const T aik = ta ? A[kk * lda + i] : A[i * lda + kk];
         const T* __restrict brow = B + kk * n;
@@ -213,7 +213,7 @@ void matmul_small_k(const Tensor& a, const Tensor& b, bool ta, bool tb, Tensor& 
 }
 }  // namespace
 
-Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
+Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, const Tensor* bias) {
   if (a.ndim() != 2 || b.ndim() != 2)
     throw ValueError("matmul: expects 2-D tensors, got shapes " + shape_str(a.shape()) + " and " +
                      shape_str(b.shape()));
@@ -225,9 +225,14 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
   if (k != k2)
     throw ValueError("matmul: inner dimensions differ: " + shape_str(a.shape()) +
                      (ta ? "^T" : "") + " @ " + shape_str(b.shape()) + (tb ? "^T" : ""));
+  if (bias && (bias->dtype() != a.dtype() || bias->numel() != n))
+    throw ValueError("matmul: bias must hold " + std::to_string(n) + " values of the operands' dtype");
   Tensor out = Tensor::empty({m, n}, a.dtype());
   if (k > 0 && k <= kSmallInner) {
-    dispatch(a.dtype(), [&](auto tag) { matmul_small_k<decltype(tag)>(a, b, ta, tb, out); });
+    dispatch(a.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      matmul_small_k<T>(a, b, ta, tb, bias ? bias->data<T>() : nullptr, out);
+    });
     return out;
   }
   dispatch(a.dtype(), [&](auto tag) {
@@ -235,14 +240,21 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
     CMap<T> A(a.data<T>(), a.shape()[0], a.shape()[1]);
     CMap<T> B(b.data<T>(), b.shape()[0], b.shape()[1]);
     Eigen::Map<RowMat<T>> C(out.data<T>(), m, n);
-    if (k == 0) { C.setZero(); return; }
+    // Eigen's `C = A * B` zero-fills C and then accumulates the product into it; with
+    // a bias we fill C with it instead and accumulate onto that.
+    auto start = [&](auto&& Cb) {
+      if (bias) Cb.rowwise() = Eigen::Map<const Eigen::Matrix<T, 1, Eigen::Dynamic>>(bias->data<T>(), n);
+      else Cb.setZero();
+    };
+    if (k == 0) { start(C); return; }
     // Rows [r0, r0 + rn) of C from the same rows of op(A): a single-threaded Eigen GEMM.
     auto rows = [&](int64_t r0, int64_t rn) {
       auto Cb = C.middleRows(r0, rn);
-      if (!ta && !tb) Cb.noalias() = A.middleRows(r0, rn) * B;
-      else if (ta && !tb) Cb.noalias() = A.middleCols(r0, rn).transpose() * B;
-      else if (!ta && tb) Cb.noalias() = A.middleRows(r0, rn) * B.transpose();
-      else Cb.noalias() = A.middleCols(r0, rn).transpose() * B.transpose();
+      start(Cb);
+      if (!ta && !tb) Cb.noalias() += A.middleRows(r0, rn) * B;
+      else if (ta && !tb) Cb.noalias() += A.middleCols(r0, rn).transpose() * B;
+      else if (!ta && tb) Cb.noalias() += A.middleRows(r0, rn) * B.transpose();
+      else Cb.noalias() += A.middleCols(r0, rn).transpose() * B.transpose();
     };
     // We split large products into one row block per thread ourselves (Eigen's own
     // threading is compiled out): small products, the bulk of a toy GAN, then never

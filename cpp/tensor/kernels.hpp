@@ -104,8 +104,11 @@ Tensor expand(const Tensor& x, const Shape& shape);            // broadcast to s
 // ---- linear algebra --------------------------------------------------------------
 
 // op(a) @ op(b) for 2-D tensors, op = transpose when the flag is set. No copies:
-// Eigen reads the row-major storage through (transposed) maps.
-Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b);
+// Eigen reads the row-major storage through (transposed) maps. With `bias` (n values,
+// same dtype) every output row starts from it and the product accumulates onto it:
+// x @ W^T + b without the zero fill and the separate bias pass.
+Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b,
+              const Tensor* bias = nullptr);
 Tensor transpose2d(const Tensor& x);
 
 // ---- batch axis ------------------------------------------------------------------
