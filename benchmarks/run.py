@@ -33,7 +33,6 @@ import datetime
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -75,33 +74,62 @@ def load_data(kind):
         return np.random.default_rng(0).uniform(-1, 1, (1797, 64)).astype(np.float32)
 
 
-def mlp_gemm_flops(widths, batch, dx_first):
-    """GEMM FLOPs of one MLP pass: forward, and backward (dW and dX)."""
-    fwd = sum(2 * batch * a * b for a, b in zip(widths[:-1], widths[1:]))
-    dx = sum(2 * batch * a * b for a, b in zip(widths[:-1], widths[1:]))
-    if not dx_first:
-        dx -= 2 * batch * widths[0] * widths[1]
-    return fwd, fwd, dx  # (forward, dW, dX)
+def layer_gemms(widths, batch, fwd=True, dw=True, dx="hidden"):
+    """(m, n, k, trans_a, trans_b) of the matrix products of one MLP pass: forward
+    x @ W^T, weight gradient g^T @ x, input gradient g @ W (dx: "all" layers, the
+    "hidden" ones, i.e. not the first, whose input needs no gradient, or "none")."""
+    out = []
+    for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
+        if fwd:
+            out.append((batch, b, a, False, True))
+        if dw:
+            out.append((b, a, batch, True, False))
+        if dx == "all" or (dx == "hidden" and i > 0):
+            out.append((batch, a, b, False, False))
+    return out
+
+
+def iteration_gemms(wl):
+    """The matrix products one generator iteration needs (what any implementation does).
+
+    D step: G forward (no grad); D forward on real and fake, backward to D's weights
+    (dW, and dX of the hidden layers); for WGAN-GP also D forward on the interpolates,
+    their input gradient (dX of every layer), and the double backward of that gradient
+    to D's weights (per layer a dW and the gradient of the incoming gradient).
+    G step: G forward, D forward, D backward to its input only (D frozen), G backward.
+    """
+    B, g, d = wl["batch"], wl["g"], wl["d"]
+    d_step = layer_gemms(g, B, dw=False, dx="none")
+    d_step += 2 * layer_gemms(d, B, dx="hidden")
+    if wl["loss"] == "wgan-gp":
+        d_step += layer_gemms(d, B, dw=False, dx="all") + layer_gemms(d, B, fwd=False, dx="all")
+    g_step = layer_gemms(g, B, dx="hidden") + layer_gemms(d, B, dw=False, dx="all")
+    return wl["d_steps"] * d_step + g_step
 
 
 def iteration_flops(wl):
-    """Analytic GEMM FLOPs of one generator iteration (what any implementation must do).
+    """Analytic GEMM FLOPs of one generator iteration."""
+    return sum(2 * m * n * k for m, n, k, _, _ in iteration_gemms(wl))
 
-    D step: G forward (no grad); D forward on real and fake, backward to D's weights (dW, and
-    dX of the hidden layers); for WGAN-GP also D forward on the interpolates, their input
-    gradient (dX of every layer), and the double backward of that gradient to D's weights
-    (per layer one GEMM for dW and one for the incoming gradient). G step: G forward,
-    D forward, D backward to its input only (D frozen), G backward (dW, hidden dX).
-    """
-    B = wl["batch"]
-    gf, gw, gx = mlp_gemm_flops(wl["g"], B, dx_first=False)
-    df, dw, dx_hidden = mlp_gemm_flops(wl["d"], B, dx_first=False)
-    _, _, dx_all = mlp_gemm_flops(wl["d"], B, dx_first=True)
-    d_step = gf + 2 * df + 2 * (dw + dx_hidden)
-    if wl["loss"] == "wgan-gp":
-        d_step += df + dx_all + (dw + dx_all)
-    g_step = gf + df + dx_all + gw + gx
-    return wl["d_steps"] * d_step + g_step
+
+def gemm_only_ms(wl, repeats):
+    """cgan's time for just the matrix products of one iteration (median of repeats),
+    on random operands of the same shapes: the GEMM floor of the workload."""
+    import cgan
+    rng = np.random.default_rng(0)
+    ops = []
+    for m, n, k, ta, tb in iteration_gemms(wl):
+        a = rng.standard_normal((k, m) if ta else (m, k), dtype=np.float32)
+        b = rng.standard_normal((n, k) if tb else (k, n), dtype=np.float32)
+        ops.append((cgan.tensor(a), cgan.tensor(b), ta, tb))
+    mm = cgan.ops.matmul
+    ts = []
+    for _ in range(repeats + 1):
+        t = time.perf_counter()
+        for a, b, ta, tb in ops:
+            mm(a, b, ta, tb)
+        ts.append((time.perf_counter() - t) * 1e3)
+    return statistics.median(ts[1:])
 
 
 # ---- cgan -----------------------------------------------------------------------------------
@@ -433,7 +461,8 @@ def time_workload(wid, wl, data, threads, libs, quick):
                 raise FloatingPointError(f"workload {wid}, {r.lib}: non-finite loss {ld}, {lg}")
             last[r.lib] = (ld, lg)
     return {"n": n, "repeats": repeats, "ms": times, "median": {k: statistics.median(v) for k, v in times.items()},
-            "best": {k: min(v) for k, v in times.items()}}
+            "best": {k: min(v) for k, v in times.items()},
+            "gemm_only_ms": gemm_only_ms(wl, 2 if quick else 5)}
 
 
 def child_timing(args):
@@ -448,6 +477,7 @@ def child_timing(args):
         print(f"  [threads {args.threads}] workload {wid} equivalence: {eq['max_rel_diff']}", flush=True)
         out["workloads"][wid] = {"equivalence": eq}
     out["gemm"] = gemm_peak(libs, args.threads, 2 if args.quick else 3)
+    out["gemm_runs"] = [out["gemm"]]
     print(f"  [threads {args.threads}] GEMM GFLOP/s: " + ", ".join(f"{k} {v:.1f}" for k, v in out["gemm"].items()),
           flush=True)
     for wid in wids:
@@ -456,15 +486,21 @@ def child_timing(args):
         out["workloads"][wid]["timing"] = t
         print(f"  [threads {args.threads}] workload {wid} median ms/iteration: "
               + ", ".join(f"{k} {v:.2f}" for k, v in t["median"].items()), flush=True)
+    # The machine's load changes during a run: measure the peak again and keep the best.
+    again = gemm_peak(libs, args.threads, 2 if args.quick else 3)
+    out["gemm_runs"].append(again)
+    out["gemm"] = {k: max(v, again[k]) for k, v in out["gemm"].items()}
     out["load_after"] = os.getloadavg()[0]
     with open(args.json, "w") as f:
         json.dump(out, f)
 
 
-def rss_mb():
+def status_mb(field):
+    """VmRSS (resident now) or VmHWM (peak resident) of this process, in MB. Not
+    ru_maxrss: Linux keeps that across exec, so a child would report its parent's peak."""
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -481,10 +517,10 @@ def child_memory(args):
         r = TorchRunner(wl, data, args.threads, c.weights())
     else:
         r = JaxRunner(wl, data, args.threads, c.weights())
-    before = rss_mb()
+    before = status_mb("VmRSS")
     n = {1: 300, 2: 20, 3: 300, 4: 2}[wid]
     r.run(n)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = status_mb("VmHWM")
     with open(args.json, "w") as f:
         json.dump({"before": before, "peak": peak}, f)
 
@@ -553,15 +589,18 @@ def render(results, memory, libs, wids, argv, quick):
              + ", ".join(f"{k} {x}" for k, x in v.items()) + ".\n")
     L.append("Each timed unit is one generator iteration with its critic steps; ms per iteration, "
              "median of the repeats (libraries alternating within one process per thread count). "
-             "Ratios are cgan / peer: below 1 means cgan is faster; `x faster` = peer / cgan.\n")
+             "Ratios are cgan / peer: below 1 means cgan is faster; `x faster` = peer / cgan. "
+             "GEMM-only: cgan's time for just the matrix products of one iteration (the shapes of "
+             "`iteration_gemms`, random operands), and its share of cgan's iteration time.\n")
     for r in results:
         T = r["threads"]
         L.append(f"\n## {T} thread{'s' if T > 1 else ''} (load average {r['load_before']:.2f} before, "
                  f"{r['load_after']:.2f} after)\n")
         hdr = "| workload | cgan ms | " + " | ".join(f"{p} ms" for p in peers) + " | " + \
-              " | ".join(f"cgan/{p}" for p in peers) + " | " + " | ".join(f"x faster than {p}" for p in peers) + " |"
+              " | ".join(f"cgan/{p}" for p in peers) + " | " + " | ".join(f"x faster than {p}" for p in peers) + \
+              " | cgan GEMM-only ms (share) |"
         L.append(hdr)
-        L.append("|" + "---|" * (2 + 3 * len(peers)))
+        L.append("|" + "---|" * (3 + 3 * len(peers)))
         for wid in wids:
             w = r["workloads"][str(wid)]
             med = w["timing"]["median"]
@@ -569,19 +608,24 @@ def render(results, memory, libs, wids, argv, quick):
             cells += [f"{med[p]:.2f}" for p in peers]
             cells += [f"{med['cgan'] / med[p]:.2f}" for p in peers]
             cells += [f"{med[p] / med['cgan']:.2f}" for p in peers]
+            go = w["timing"]["gemm_only_ms"]
+            cells.append(f"{go:.2f} ({100 * go / med['cgan']:.0f}%)")
             L.append("| " + " | ".join(cells) + " |")
         g = r["gemm"]
         peak_lib = max(g, key=g.get)
-        L.append(f"\nSGEMM {GEMM_N}x{GEMM_N}x{GEMM_N}, GFLOP/s (best of repeats): "
+        L.append(f"\nSGEMM {GEMM_N}x{GEMM_N}x{GEMM_N}, GFLOP/s (best of repeats before and after the timings): "
                  + ", ".join(f"{k} {x:.1f}" for k, x in g.items())
                  + f"; measured peak = {g[peak_lib]:.1f} ({peak_lib}).\n")
         if "4" in r["workloads"]:
             fl = iteration_flops(WORKLOADS[4])
             med = r["workloads"]["4"]["timing"]["median"]
             rates = {k: fl / (ms * 1e-3) / 1e9 for k, ms in med.items()}
+            go = r["workloads"]["4"]["timing"]["gemm_only_ms"]
             L.append(f"Workload 4: {fl / 1e9:.1f} GFLOP per iteration (analytic GEMM count); achieved "
                      + ", ".join(f"{k} {x:.1f} GFLOP/s ({100 * x / g[peak_lib]:.0f}% of peak)"
-                                 for k, x in rates.items()) + ".\n")
+                                 for k, x in rates.items())
+                     + f". cgan's products alone (same shapes, random operands): {go:.0f} ms, "
+                     f"{fl / (go * 1e-3) / 1e9:.1f} GFLOP/s ({100 * fl / (go * 1e-3) / 1e9 / g[peak_lib]:.0f}% of peak).\n")
         eq = ", ".join(f"workload {wid}: " + ", ".join(
             f"{p} {r['workloads'][str(wid)]['equivalence']['max_rel_diff'][p]:.1e}" for p in peers)
             for wid in wids)
@@ -589,7 +633,7 @@ def render(results, memory, libs, wids, argv, quick):
                  f"iterations; max relative loss difference to cgan): {eq}.\n")
     if memory:
         L.append("\n## Peak resident memory (MB), each library and workload in a fresh process, 2 threads\n")
-        L.append("Peak = ru_maxrss over the whole process (interpreter, imports, data, training); "
+        L.append("Peak = VmHWM over the whole process (interpreter, imports, data, training); "
                  "in brackets the growth during training (peak minus RSS before the first iteration).\n")
         L.append("| workload | " + " | ".join(libs) + " |")
         L.append("|" + "---|" * (1 + len(libs)))
