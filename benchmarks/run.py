@@ -631,6 +631,7 @@ def render(results, memory, libs, wids, argv, quick):
             for wid in wids)
         L.append(f"Equivalence (same weights and draws, {', '.join(str(EQUIV_STEPS[w]) for w in wids)} "
                  f"iterations; max relative loss difference to cgan): {eq}.\n")
+    L.extend(render_goals(results, wids, peers))
     if memory:
         L.append("\n## Peak resident memory (MB), each library and workload in a fresh process, 2 threads\n")
         L.append("Peak = VmHWM over the whole process (interpreter, imports, data, training); "
@@ -644,6 +645,32 @@ def render(results, memory, libs, wids, argv, quick):
                 cells.append(f"{m['peak']:.0f} (+{max(0.0, m['peak'] - m['before']):.0f})" if m else "-")
             L.append("| " + " | ".join(cells) + " |")
     return "\n".join(L) + "\n"
+
+
+def render_goals(results, wids, peers):
+    """Issue 5's speed goals, checked against the medians above."""
+    want = {1: 4.0, 2: 1.25, 3: 4.0, 4: 1.0}  # x faster than torch; every peer: >= 1
+    L = ["\n## Goals of issue 5, per thread count\n",
+         "| threads | workload | x faster than torch (goal) | x faster than each peer (goal 1) | met |",
+         "|---|---|---|---|---|"]
+    for r in results:
+        for wid in wids:
+            med = r["workloads"][str(wid)]["timing"]["median"]
+            vs_torch = med["torch"] / med["cgan"]
+            others = {p: med[p] / med["cgan"] for p in peers}
+            ok = vs_torch >= want[wid] and all(x >= 1 for x in others.values())
+            L.append(f"| {r['threads']} | {wid} {WORKLOADS[wid]['name']} | {vs_torch:.2f} ({want[wid]:g}) | "
+                     + ", ".join(f"{p} {x:.2f}" for p, x in others.items()) + f" | {'yes' if ok else 'no'} |")
+        if "4" in r["workloads"]:
+            fl = iteration_flops(WORKLOADS[4])
+            rate = fl / (r["workloads"]["4"]["timing"]["median"]["cgan"] * 1e-3) / 1e9
+            peak = max(r["gemm"].values())
+            L.append(f"| {r['threads']} | 4: GFLOP/s vs measured peak | {rate:.1f} / {peak:.1f} = "
+                     f"{100 * rate / peak:.0f}% (goal 70%) | | {'yes' if rate >= 0.7 * peak else 'no'} |")
+    return L
+
+
+NOTES = "\n## Notes"  # a hand-written section from here on survives a re-run
 
 
 def main():
@@ -679,6 +706,11 @@ def main():
     text = render(results, memory, libs, wids, sys.argv[1:], args.quick)
     print(text)
     if args.out != "-":
+        if os.path.exists(args.out):  # keep the hand-written notes of the previous file
+            with open(args.out) as f:
+                old = f.read()
+            if NOTES in old:
+                text += old[old.index(NOTES):]
         with open(args.out, "w") as f:
             f.write(text)
         print(f"written to {args.out}")
