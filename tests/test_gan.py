@@ -221,7 +221,7 @@ def test_ctrl_c_stops_after_the_current_step(data):
 
 
 def test_wgan_gp_covers_the_ring():
-    # The lecture's toy experiment, short and seeded: all eight modes in 1500 steps on the
+    # The lecture's toy experiment, short and seeded: all eight modes in 3000 steps on the
     # WGAN-GP paper's ring (radius 2/1.414, std 0.02/1.414; lr 1e-3 is unstable at that scale).
     data = cgan.datasets.ring(20000, seed=0)
     G = cgan.nn.MLP(2, [64] * 3, 2, seed=0)
@@ -229,12 +229,14 @@ def test_wgan_gp_covers_the_ring():
     gan = cgan.GAN(G, D, loss="wgan-gp", z_dim=2, d_steps=5, seed=0,
                    g_optimizer=cgan.optim.Adam(G.parameters(), lr=3e-4, betas=(0.5, 0.9)),
                    d_optimizer=cgan.optim.Adam(D.parameters(), lr=3e-4, betas=(0.5, 0.9)))
-    h = gan.fit(data, 1500, 128, progress=False)
+    h = gan.fit(data, 3000, 128, progress=False)
     assert np.all(np.isfinite(h["penalty"])) and np.all(np.isfinite(h["divergence"]))
     s = gan.sample(4000, seed=1)
     centers, std = cgan.datasets.modes("ring")
     assert cgan.metrics.mode_coverage(s, centers, std, threshold=5) == 8
-    assert cgan.metrics.high_quality_rate(s, centers, std, threshold=5) > 0.2
+    # A generator spread thinly along the whole circle covers all 8 modes too and scores
+    # 0.12 here; one that has learnt the modes scores more than twice that (measured 0.41).
+    assert cgan.metrics.high_quality_rate(s, centers, std, threshold=5) > 0.25
 
 
 @pytest.mark.parametrize("loss", ["hinge", "wgan-gp", "non-saturating", "f-gan:kl", "lsgan"])

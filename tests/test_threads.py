@@ -93,8 +93,8 @@ def test_set_num_threads_round_trips_and_rejects_bad_values():
 
 @pytest.mark.parametrize("n", [1, 2, 3])
 def test_parallel_regions_use_the_set_count_in_every_thread(n):
-    # OpenMP keeps the count per OS thread; a thread Python starts later began with the
-    # default until the bindings adopted the process-wide setting.
+    # The count is process-wide: a thread Python starts later must see it too, and a
+    # parallel job must really run on that many OS threads.
     cgan.set_num_threads(n)
     assert _core._threads_in_parallel_region() == n
     seen = {}

@@ -39,7 +39,6 @@ void check_width(const Module& m, const Shape& s) {
 
 py::object call(Module& m, py::handle x) {
   if (py::isinstance<Var>(x)) {
-    adopt_num_threads();
     Var v = x.cast<Var>();
     check_width(m, v.shape());
     return py::cast(m.forward(v));

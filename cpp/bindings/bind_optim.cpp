@@ -60,7 +60,6 @@ void bind_optim(py::module_& m) {
   py::module_ o = m.def_submodule("optim", "Optimizers.");
   py::class_<Optimizer, std::shared_ptr<Optimizer>>(o, "Optimizer")
       .def("step", [](Optimizer& opt) {
-             adopt_num_threads();
              py::gil_scoped_release nogil;
              opt.step();
            }, "Updates every parameter that has a .grad, in place.")

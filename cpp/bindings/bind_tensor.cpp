@@ -17,7 +17,6 @@ namespace {
 // Right-hand operand of an arithmetic operator: a Tensor, a Python number (takes the
 // tensor's dtype, as a NumPy scalar would) or an array-like.
 Var operand(py::handle other, const Var& like) {
-  adopt_num_threads();  // Tensor arithmetic may not pass through to_tensor
   if (py::isinstance<Var>(other)) return other.cast<Var>();
   if (py::isinstance<py::float_>(other) || py::isinstance<py::int_>(other))
     return ops::scalar_like(other.cast<double>(), like);
@@ -49,7 +48,6 @@ std::vector<Var> tensor_list(py::handle obj, const char* what) {
 }
 
 Var reduce(const Var& x, py::object axis, bool keepdims, bool mean) {
-  adopt_num_threads();
   if (axis.is_none()) {
     Var r = mean ? ops::mean(x) : ops::sum(x);
     if (keepdims) r = ops::reshape(r, Shape(x.shape().size(), 1));
@@ -125,7 +123,6 @@ void bind_tensor(py::module_& m) {
              std::vector<Var> gs;
              if (!grad.is_none()) gs.push_back(to_var(grad, v.dtype(), "grad"));
              int retain = retain_graph.is_none() ? -1 : int(retain_graph.cast<bool>());
-             adopt_num_threads();
              py::gil_scoped_release nogil;
              backward({v}, gs, create_graph, retain);
            },
@@ -185,7 +182,6 @@ void bind_tensor(py::module_& m) {
           auto ins = tensor_list(inputs, "inputs");
           auto gouts = var_list(grad_outputs, "grad_outputs");
           int retain = retain_graph.is_none() ? -1 : int(retain_graph.cast<bool>());
-          adopt_num_threads();
           py::gil_scoped_release nogil;
           return grad(outs, ins, gouts, create_graph, retain, allow_unused);
         },
@@ -210,7 +206,6 @@ void bind_tensor(py::module_& m) {
         "(1 <= n <= 8x the hardware threads).");
   m.def("get_num_threads", &get_num_threads);
   m.def("_threads_in_parallel_region", [] {
-          adopt_num_threads();
           py::gil_scoped_release nogil;
           return threads_in_parallel_region();
         }, "Threads that ran a chunk of a large parallel loop started from this Python thread.");

@@ -56,7 +56,6 @@ void check_exact_integers(const py::array& arr, DType dt, const char* what) {
 }  // namespace
 
 Tensor to_tensor(py::handle obj, std::optional<DType> dtype, const char* what) {
-  adopt_num_threads();  // every computing entry point converts its input first
   if (py::isinstance<Var>(obj)) {
     Tensor t = obj.cast<Var>().data();
     return dtype && *dtype != t.dtype() ? t.to(*dtype) : t;

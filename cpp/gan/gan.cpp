@@ -15,7 +15,7 @@ double grad_norm(const std::vector<Var>& params) {
   for (const Var& p : params) {
     Var g = p.grad();
     if (!g.defined()) continue;
-    s += kernels::sum_all(kernels::map(g.data().to(DType::f64), [](auto v) { return v * v; })).item();
+    s += kernels::sum_squares(g.data());
   }
   return std::sqrt(s);
 }

@@ -386,25 +386,20 @@ Var linear(const Var& x0, const Var& w0, const Var& b) {
                      " does not fit weights of shape " + shape_str(w.shape()) +
                      " (expected (N, " + std::to_string(w.data().ndim() == 2 ? w.shape()[1] : -1) +
                      "))");
-  Tensor y = kernels::matmul(x.data(), w.data(), false, true);
   if (!b.defined()) {
-    return record("linear", std::move(y), {x, w}, [](const BackwardCtx& c) {
-      const Var &g = c.grad_out;
-      return V{c.needs[0] ? matmul(g, c.in[1]) : Var(), c.needs[1] ? matmul(g, c.in[0], true) : Var()};
-    });
+    return record("linear", kernels::matmul(x.data(), w.data(), false, true), {x, w},
+                  [](const BackwardCtx& c) {
+                    const Var& g = c.grad_out;
+                    return V{c.needs[0] ? matmul(g, c.in[1]) : Var(),
+                             c.needs[1] ? matmul(g, c.in[0], true) : Var()};
+                  });
   }
   Var bb = cast(b, x.dtype());
   if (bb.data().ndim() != 1 || bb.shape()[0] != w.shape()[0])
     throw ValueError("linear: bias of shape " + shape_str(bb.shape()) + " does not fit " +
                      std::to_string(w.shape()[0]) + " outputs");
-  // Bias added in place on the fresh GEMM result: one pass, no temporary.
-  dispatch(y.dtype(), [&](auto tag) {
-    using T = decltype(tag);
-    using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-    Eigen::Map<Mat> Y(y.data<T>(), y.shape()[0], y.shape()[1]);
-    Eigen::Map<const Eigen::Matrix<T, 1, Eigen::Dynamic>> B(bb.data().data<T>(), y.shape()[1]);
-    Y.rowwise() += B;
-  });
+  // The product accumulates onto rows that start as the bias: one pass over y.
+  Tensor y = kernels::matmul(x.data(), w.data(), false, true, &bb.data());
   return record("linear", std::move(y), {x, w, bb}, [](const BackwardCtx& c) {
     const Var &g = c.grad_out;
     return V{c.needs[0] ? matmul(g, c.in[1]) : Var(),            // (N,out)@(out,in)

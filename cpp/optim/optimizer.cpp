@@ -64,17 +64,20 @@ void Optimizer::step() {
     ++pstep_[i];
   }
   ++t_;  // bias corrections read the step number of the update being made
-  // One parallel region for all parameters; each parameter's elements are split over
-  // the threads, `nowait` because parameters are independent.
-#pragma omp parallel if (total >= kParallelThreshold)
-  for (size_t i = 0; i < params_.size(); ++i) {
-    if (!grads[i].defined()) continue;
-    const Tensor& p = params_[i].data();
-    const int64_t n = p.numel(), chunk = 4096, nchunks = (n + chunk - 1) / chunk;
-#pragma omp for schedule(static) nowait
-    for (int64_t c = 0; c < nchunks; ++c)
-      update(i, p, grads[i], c * chunk, std::min(n, (c + 1) * chunk));
-  }
+  // All parameters' elements as one list of fixed 4096-element pieces (parameters are
+  // independent), run in parallel when there is enough of them.
+  constexpr int64_t kChunk = 4096;
+  std::vector<std::pair<size_t, int64_t>> pieces;  // (parameter, first element)
+  for (size_t i = 0; i < params_.size(); ++i)
+    if (grads[i].defined())
+      for (int64_t b = 0; b < params_[i].numel(); b += kChunk) pieces.emplace_back(i, b);
+  parallel_range(static_cast<int64_t>(pieces.size()), [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      auto [i, b] = pieces[p];
+      const Tensor& t = params_[i].data();
+      update(i, t, grads[i], b, std::min(t.numel(), b + kChunk));
+    }
+  }, total);
 }
 
 State Optimizer::state() const {

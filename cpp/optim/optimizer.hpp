@@ -1,5 +1,5 @@
 // Optimizers update parameters in place from their .grad, outside the graph. Each
-// step is one fused pass over all parameters inside one OpenMP parallel region.
+// step is one fused pass over all parameters, split over the thread pool.
 // State (moments, step count) can be read out and restored for exact resumption.
 #pragma once
 #include <map>

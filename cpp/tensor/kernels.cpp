@@ -71,17 +71,43 @@ Tensor sum_all(const Tensor& x) {
     const T* a = x.data<T>();
     int64_t n = x.numel(), nb = (n + kBlock - 1) / kBlock;
     std::vector<double> part(nb, 0.0);
-    // Blocks are independent; each thread fills its own entries of `part`.
-#pragma omp parallel for schedule(static) if (n >= kParallelThreshold)
-    for (int64_t b = 0; b < nb; ++b) {
-      int64_t s = b * kBlock, e = std::min(n, s + kBlock);
-      part[b] = contiguous_sum(a + s, e - s);
-    }
+    // Blocks are independent; each piece fills its own entries of `part`.
+    parallel_range(nb, [&](int64_t b0, int64_t b1) {
+      for (int64_t b = b0; b < b1; ++b) {
+        int64_t s = b * kBlock, e = std::min(n, s + kBlock);
+        part[b] = contiguous_sum(a + s, e - s);
+      }
+    }, n);
     double s = 0;
     for (double p : part) s += p;
     out.data<T>()[0] = static_cast<T>(s);
   });
   return out;
+}
+
+double sum_squares(const Tensor& x) {
+  // One pass, squares summed in double with the block order of sum_all.
+  return dispatch(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* a = x.data<T>();
+    int64_t n = x.numel(), nb = (n + kBlock - 1) / kBlock;
+    std::vector<double> part(nb, 0.0);
+    parallel_range(nb, [&](int64_t b0, int64_t b1) {
+      for (int64_t b = b0; b < b1; ++b) {
+        int64_t s = b * kBlock, e = std::min(n, s + kBlock);
+        double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        int64_t i = s;
+        for (; i + 8 <= e; i += 8)
+          for (int j = 0; j < 8; ++j) acc[j] += double(a[i + j]) * double(a[i + j]);
+        double tail = 0;
+        for (; i < e; ++i) tail += double(a[i]) * double(a[i]);
+        part[b] = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail;
+      }
+    }, n);
+    double s = 0;
+    for (double p : part) s += p;
+    return s;
+  });
 }
 
 Tensor sum_axis(const Tensor& x, int64_t axis, bool keepdim) {
@@ -102,8 +128,9 @@ Tensor sum_axis(const Tensor& x, int64_t axis, bool keepdim) {
     T* o = out.data<T>();
     if (inner == 1) {
       // Row sums: each output is independent.
-#pragma omp parallel for schedule(static) if (x.numel() >= kParallelThreshold)
-      for (int64_t r = 0; r < outer; ++r) o[r] = static_cast<T>(contiguous_sum(a + r * len, len));
+      parallel_range(outer, [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; ++r) o[r] = static_cast<T>(contiguous_sum(a + r * len, len));
+      }, x.numel());
     } else {
       // Column sums: accumulate whole rows (contiguous, vectorises) in double.
       std::vector<double> acc;
@@ -156,7 +183,7 @@ namespace {
 constexpr int64_t kSmallInner = 8;
 
 template <class T>
-void matmul_small_k(const Tensor& a, const Tensor& b, bool ta, bool tb, Tensor& out) {
+void matmul_small_k(const Tensor& a, const Tensor& b, bool ta, bool tb, const T* bias, Tensor& out) {
   const int64_t m = out.shape()[0], n = out.shape()[1];
   const int64_t k = ta ? a.shape()[0] : a.shape()[1];
   const T* A = a.data<T>();
@@ -171,21 +198,22 @@ void matmul_small_k(const Tensor& a, const Tensor& b, bool ta, bool tb, Tensor& 
     B = bt.data();
   }
   T* C = out.data<T>();
-  // Rows are independent; each thread writes its own rows.
-#pragma omp parallel for schedule(static) if (m * n * k >= kParallelThreshold * 4)
-  for (int64_t i = 0; i < m; ++i) {
-    T* __restrict crow = C + i * n;
-    for (int64_t j = 0; j < n; ++j) crow[j] = T(0);
-    for (int64_t kk = 0; kk < k; ++kk) {
-      const T aik = ta ? A[kk * lda + i] : A[i * lda + kk];
-      const T* __restrict brow = B + kk * n;
-      for (int64_t j = 0; j < n; ++j) crow[j] += aik * brow[j];
+  // Rows are independent; each piece writes its own rows.
+  parallel_range(m, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      T* __restrict crow = C + i * n;
+      for (int64_t j = 0; j < n; ++j) crow[j] = bias ? bias[j] : T(0);
+      for (int64_t kk = 0; kk < k; ++kk) {
+        const T aik = ta ? A[kk * lda + i] : A[i * lda + kk];
+        const T* __restrict brow = B + kk * n;
+        for (int64_t j = 0; j < n; ++j) crow[j] += aik * brow[j];
+      }
     }
-  }
+  }, m * n * k / 4);
 }
 }  // namespace
 
-Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
+Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, const Tensor* bias) {
   if (a.ndim() != 2 || b.ndim() != 2)
     throw ValueError("matmul: expects 2-D tensors, got shapes " + shape_str(a.shape()) + " and " +
                      shape_str(b.shape()));
@@ -197,9 +225,14 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
   if (k != k2)
     throw ValueError("matmul: inner dimensions differ: " + shape_str(a.shape()) +
                      (ta ? "^T" : "") + " @ " + shape_str(b.shape()) + (tb ? "^T" : ""));
+  if (bias && (bias->dtype() != a.dtype() || bias->numel() != n))
+    throw ValueError("matmul: bias must hold " + std::to_string(n) + " values of the operands' dtype");
   Tensor out = Tensor::empty({m, n}, a.dtype());
   if (k > 0 && k <= kSmallInner) {
-    dispatch(a.dtype(), [&](auto tag) { matmul_small_k<decltype(tag)>(a, b, ta, tb, out); });
+    dispatch(a.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      matmul_small_k<T>(a, b, ta, tb, bias ? bias->data<T>() : nullptr, out);
+    });
     return out;
   }
   dispatch(a.dtype(), [&](auto tag) {
@@ -207,25 +240,31 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
     CMap<T> A(a.data<T>(), a.shape()[0], a.shape()[1]);
     CMap<T> B(b.data<T>(), b.shape()[0], b.shape()[1]);
     Eigen::Map<RowMat<T>> C(out.data<T>(), m, n);
-    if (k == 0) { C.setZero(); return; }
+    // Eigen's `C = A * B` zero-fills C and then accumulates the product into it; with
+    // a bias we fill C with it instead and accumulate onto that.
+    auto start = [&](auto&& Cb) {
+      if (bias) Cb.rowwise() = Eigen::Map<const Eigen::Matrix<T, 1, Eigen::Dynamic>>(bias->data<T>(), n);
+      else Cb.setZero();
+    };
+    if (k == 0) { start(C); return; }
     // Rows [r0, r0 + rn) of C from the same rows of op(A): a single-threaded Eigen GEMM.
     auto rows = [&](int64_t r0, int64_t rn) {
       auto Cb = C.middleRows(r0, rn);
-      if (!ta && !tb) Cb.noalias() = A.middleRows(r0, rn) * B;
-      else if (ta && !tb) Cb.noalias() = A.middleCols(r0, rn).transpose() * B;
-      else if (!ta && tb) Cb.noalias() = A.middleRows(r0, rn) * B.transpose();
-      else Cb.noalias() = A.middleCols(r0, rn).transpose() * B.transpose();
+      start(Cb);
+      if (!ta && !tb) Cb.noalias() += A.middleRows(r0, rn) * B;
+      else if (ta && !tb) Cb.noalias() += A.middleCols(r0, rn).transpose() * B;
+      else if (!ta && tb) Cb.noalias() += A.middleRows(r0, rn) * B.transpose();
+      else Cb.noalias() += A.middleCols(r0, rn).transpose() * B.transpose();
     };
     // We split large products into one row block per thread ourselves (Eigen's own
     // threading is compiled out): small products, the bulk of a toy GAN, then never
     // pay a fork/join, which costs a whole scheduler slice when the cores are shared.
     const int nt = get_num_threads();
     if (nt > 1 && double(m) * double(n) * double(k) >= kParallelGemmWork && m >= 2 * nt) {
-#pragma omp parallel for schedule(static) num_threads(nt)
-      for (int t = 0; t < nt; ++t) {
+      parallel_for(nt, [&](int64_t t) {
         int64_t r0 = m * t / nt, r1 = m * (t + 1) / nt;
         if (r1 > r0) rows(r0, r1 - r0);
-      }
+      });
     } else {
       rows(0, m);
     }

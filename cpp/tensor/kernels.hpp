@@ -87,8 +87,7 @@ Tensor zip(const Tensor& a, const Tensor& b, F f, const char* op) {
           for (int64_t j = 0; j < d[3]; ++j) orow[j] = f(xa[j * sa[3]], yb[j * sb[3]]);
         }
       };
-      if (n < kParallelThreshold) body(0, outer);
-      else parallel_range(outer, body);
+      parallel_range(outer, body, n);
     }
   });
   return out;
@@ -97,6 +96,7 @@ Tensor zip(const Tensor& a, const Tensor& b, F f, const char* op) {
 // ---- reductions (fixed summation order: bitwise repeatable) ------------------------
 
 Tensor sum_all(const Tensor& x);                              // shape ()
+double sum_squares(const Tensor& x);                          // sum of x^2, in double
 Tensor sum_axis(const Tensor& x, int64_t axis, bool keepdim);  // one axis
 Tensor sum_to(const Tensor& x, const Shape& shape);            // undo a broadcast
 Tensor expand(const Tensor& x, const Shape& shape);            // broadcast to shape
@@ -104,8 +104,11 @@ Tensor expand(const Tensor& x, const Shape& shape);            // broadcast to s
 // ---- linear algebra --------------------------------------------------------------
 
 // op(a) @ op(b) for 2-D tensors, op = transpose when the flag is set. No copies:
-// Eigen reads the row-major storage through (transposed) maps.
-Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b);
+// Eigen reads the row-major storage through (transposed) maps. With `bias` (n values,
+// same dtype) every output row starts from it and the product accumulates onto it:
+// x @ W^T + b without the zero fill and the separate bias pass.
+Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b,
+              const Tensor* bias = nullptr);
 Tensor transpose2d(const Tensor& x);
 
 // ---- batch axis ------------------------------------------------------------------

@@ -1,0 +1,721 @@
+"""cgan against PyTorch (and JAX, where installed) on identical GAN training, one command.
+
+    python benchmarks/run.py                   # everything, threads 1 and 2; writes results.md
+    python benchmarks/run.py --quick           # short repeats (a smoke test, ~2 min)
+    python benchmarks/run.py --threads 1 --workloads 1,3 --no-memory --out -
+
+Workloads (each timed unit is one generator iteration with its critic steps):
+  1 small    non-saturating GAN, G 2-128-128-2, D 2-128-128-1, batch 256, ring data
+  2 wgan-gp  WGAN-GP toy (Gulrajani 2017): G and D 3 x 512 ReLU, batch 256, 5 critic steps,
+             two-sided penalty, lambda 10, Adam 1e-4 (0.5, 0.9)
+  3 digits   non-saturating GAN on the 64-dimensional 8x8 digits, G 64-256-256-64,
+             D 64-256-256-1, batch 128
+  4 large    workload 2 at batch 4096 (GEMM-bound)
+
+What one run does, per thread count (each in its own subprocess, since XLA fixes its
+thread pool at start-up):
+  * equivalence first: cgan's GAN.fit, the PyTorch loop and the jitted JAX step start from
+    the same weights (cgan's, copied) and, for a few iterations, get the same minibatches,
+    noise and penalty interpolation (cgan's random stream, replayed with cgan.RNG from the
+    GAN's state); their losses must agree to float32 tolerance, or the run stops;
+  * a large SGEMM (4096^2) in every library, the best rate being the "measured peak";
+  * timing: warm-up, then repeats of N iterations with the libraries alternating, so that
+    load on the shared machine hits all of them; medians, and ratios cgan/peer.
+Then peak resident memory per library and workload, each in a fresh subprocess.
+
+The PyTorch side is the loop a PyTorch user writes (torch.optim.Adam with its defaults,
+autograd.grad(create_graph=True) for the penalty, D.requires_grad_(False) for the G
+update, G's samples under no_grad for the D update). The JAX side jits the whole training
+step (d_steps critic updates, the G update, Adam and the random draws) into one function.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+WORKLOADS = {
+    1: dict(name="small", data="ring", g=[2, 128, 128, 2], d=[2, 128, 128, 1],
+            loss="non-saturating", d_steps=1, batch=256, lr=2e-4, betas=(0.5, 0.999)),
+    2: dict(name="wgan-gp", data="ring", g=[2, 512, 512, 512, 2], d=[2, 512, 512, 512, 1],
+            loss="wgan-gp", d_steps=5, batch=256, lr=1e-4, betas=(0.5, 0.9)),
+    3: dict(name="digits", data="digits", g=[64, 256, 256, 64], d=[64, 256, 256, 1],
+            loss="non-saturating", d_steps=1, batch=128, lr=2e-4, betas=(0.5, 0.999)),
+    4: dict(name="large", data="ring", g=[2, 512, 512, 512, 2], d=[2, 512, 512, 512, 1],
+            loss="wgan-gp", d_steps=5, batch=4096, lr=1e-4, betas=(0.5, 0.9)),
+}
+LAMBDA_GP = 10.0
+# (iterations per repeat, repeats, warm-up iterations): full run / --quick
+ITERS = {1: (200, 7, 50), 2: (10, 7, 3), 3: (200, 7, 50), 4: (1, 5, 1)}
+ITERS_QUICK = {1: (50, 3, 10), 2: (3, 3, 1), 3: (50, 3, 10), 4: (1, 2, 1)}
+EQUIV_STEPS = {1: 4, 2: 3, 3: 4, 4: 2}
+GEMM_N = 4096
+
+
+# ---- data and FLOPs -------------------------------------------------------------------------
+
+def load_data(kind):
+    import cgan
+    if kind == "ring":
+        return cgan.datasets.ring(50000, seed=0).astype(np.float32)
+    try:  # the real 8x8 digits that scikit-learn ships, scaled to [-1, 1]
+        from sklearn.datasets import load_digits
+        x = load_digits().data.astype(np.float32)
+        return x / 8.0 - 1.0
+    except ImportError:  # same shape and range; the speed does not depend on the pixels
+        return np.random.default_rng(0).uniform(-1, 1, (1797, 64)).astype(np.float32)
+
+
+def layer_gemms(widths, batch, fwd=True, dw=True, dx="hidden"):
+    """(m, n, k, trans_a, trans_b) of the matrix products of one MLP pass: forward
+    x @ W^T, weight gradient g^T @ x, input gradient g @ W (dx: "all" layers, the
+    "hidden" ones, i.e. not the first, whose input needs no gradient, or "none")."""
+    out = []
+    for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
+        if fwd:
+            out.append((batch, b, a, False, True))
+        if dw:
+            out.append((b, a, batch, True, False))
+        if dx == "all" or (dx == "hidden" and i > 0):
+            out.append((batch, a, b, False, False))
+    return out
+
+
+def iteration_gemms(wl):
+    """The matrix products one generator iteration needs (what any implementation does).
+
+    D step: G forward (no grad); D forward on real and fake, backward to D's weights
+    (dW, and dX of the hidden layers); for WGAN-GP also D forward on the interpolates,
+    their input gradient (dX of every layer), and the double backward of that gradient
+    to D's weights (per layer a dW and the gradient of the incoming gradient).
+    G step: G forward, D forward, D backward to its input only (D frozen), G backward.
+    """
+    B, g, d = wl["batch"], wl["g"], wl["d"]
+    d_step = layer_gemms(g, B, dw=False, dx="none")
+    d_step += 2 * layer_gemms(d, B, dx="hidden")
+    if wl["loss"] == "wgan-gp":
+        d_step += layer_gemms(d, B, dw=False, dx="all") + layer_gemms(d, B, fwd=False, dx="all")
+    g_step = layer_gemms(g, B, dx="hidden") + layer_gemms(d, B, dw=False, dx="all")
+    return wl["d_steps"] * d_step + g_step
+
+
+def iteration_flops(wl):
+    """Analytic GEMM FLOPs of one generator iteration."""
+    return sum(2 * m * n * k for m, n, k, _, _ in iteration_gemms(wl))
+
+
+def gemm_only_ms(wl, repeats):
+    """cgan's time for just the matrix products of one iteration (best of repeats: a
+    floor, and the best is what survives other processes' load), on random operands of
+    the same shapes: the GEMM floor of the workload."""
+    import cgan
+    rng = np.random.default_rng(0)
+    ops = []
+    for m, n, k, ta, tb in iteration_gemms(wl):
+        a = rng.standard_normal((k, m) if ta else (m, k), dtype=np.float32)
+        b = rng.standard_normal((n, k) if tb else (k, n), dtype=np.float32)
+        ops.append((cgan.tensor(a), cgan.tensor(b), ta, tb))
+    mm = cgan.ops.matmul
+    ts = []
+    for _ in range(repeats + 1):
+        t = time.perf_counter()
+        for a, b, ta, tb in ops:
+            mm(a, b, ta, tb)
+        ts.append((time.perf_counter() - t) * 1e3)
+    return min(ts[1:])
+
+
+# ---- cgan -----------------------------------------------------------------------------------
+
+class CganRunner:
+    lib = "cgan"
+
+    def __init__(self, wl, data, threads):
+        import cgan
+        cgan.set_num_threads(threads)
+        self.cgan, self.wl, self.data = cgan, wl, data
+        self.G = cgan.nn.MLP(wl["g"][0], wl["g"][1:-1], wl["g"][-1], activation="relu", seed=0)
+        self.D = cgan.nn.MLP(wl["d"][0], wl["d"][1:-1], wl["d"][-1], activation="relu", seed=1)
+        kw = dict(lr=wl["lr"], betas=wl["betas"])
+        self.gan = cgan.GAN(self.G, self.D, loss=wl["loss"], z_dim=wl["g"][0], d_steps=wl["d_steps"],
+                            seed=0, g_optimizer=cgan.optim.Adam(self.G.parameters(), **kw),
+                            d_optimizer=cgan.optim.Adam(self.D.parameters(), **kw))
+
+    def weights(self):
+        """[(W, b), ...] of G and of D, as float32 NumPy arrays."""
+        def layers(m):
+            sd = m.state_dict()
+            n = len(sd) // 2
+            return [(np.array(sd[f"{2 * i}.weight"]), np.array(sd[f"{2 * i}.bias"])) for i in range(n)]
+        return layers(self.G), layers(self.D)
+
+    def replay_draws(self, steps):
+        """The minibatches and noise that the next `steps` iterations of fit() will use:
+        cgan's training stream replayed in fit's order (per critic step: minibatch indices,
+        noise, the penalty's interpolation weights; then the generator's noise)."""
+        rng = self.cgan.RNG(0)
+        rng.set_state(self.gan._core.get_rng_state()[:4])
+        wl, z = self.wl, self.wl["g"][0]
+        out = []
+        for _ in range(steps):
+            it = {"real": [], "z": [], "eps": []}
+            for _ in range(wl["d_steps"]):
+                it["real"].append(self.data[rng.integers(len(self.data), wl["batch"])])
+                it["z"].append(np.array(rng.normal([wl["batch"], z])))
+                if wl["loss"] == "wgan-gp":
+                    it["eps"].append(np.array(rng.uniform([wl["batch"], 1])))
+            it["zg"] = np.array(rng.normal([wl["batch"], z]))
+            out.append(it)
+        return out
+
+    def step_losses(self):
+        h = self.gan.fit(self.data, 1, batch_size=self.wl["batch"], progress=False)
+        return float(h["d_loss"][-1]), float(h["g_loss"][-1])
+
+    def run(self, n):
+        h = self.gan.fit(self.data, n, batch_size=self.wl["batch"], progress=False)
+        return float(h["d_loss"][-1]), float(h["g_loss"][-1])
+
+
+# ---- PyTorch --------------------------------------------------------------------------------
+
+class TorchRunner:
+    lib = "torch"
+
+    def __init__(self, wl, data, threads, weights):
+        import torch
+        import torch.nn.functional as F
+        torch.set_num_threads(threads)
+        self.torch, self.F, self.wl = torch, F, wl
+        self.G, self.D = self._mlp(weights[0]), self._mlp(weights[1])
+        kw = dict(lr=wl["lr"], betas=wl["betas"])
+        self.g_opt = torch.optim.Adam(self.G.parameters(), **kw)
+        self.d_opt = torch.optim.Adam(self.D.parameters(), **kw)
+        self.x_all = torch.from_numpy(data)
+        self.gen = torch.Generator().manual_seed(0)
+        self.ones = torch.ones(wl["batch"], 1)
+        self.zeros = torch.zeros(wl["batch"], 1)
+
+    def _mlp(self, layers):
+        torch = self.torch
+        mods = []
+        for i, (W, b) in enumerate(layers):
+            lin = torch.nn.Linear(W.shape[1], W.shape[0])
+            with torch.no_grad():
+                lin.weight.copy_(torch.from_numpy(W))
+                lin.bias.copy_(torch.from_numpy(b))
+            mods.append(lin)
+            if i + 1 < len(layers):
+                mods.append(torch.nn.ReLU())
+        return torch.nn.Sequential(*mods)
+
+    def _d_loss(self, real, fake, eps):
+        D, F = self.D, self.F
+        if self.wl["loss"] == "wgan-gp":
+            critic = D(fake).mean() - D(real).mean()
+            x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
+            (g,) = self.torch.autograd.grad(D(x_hat).sum(), x_hat, create_graph=True)
+            return critic + LAMBDA_GP * ((g.norm(2, dim=1) - 1) ** 2).mean()
+        return (F.binary_cross_entropy_with_logits(D(real), self.ones)
+                + F.binary_cross_entropy_with_logits(D(fake), self.zeros))
+
+    def _g_loss(self, fake):
+        if self.wl["loss"] == "wgan-gp":
+            return -self.D(fake).mean()
+        return self.F.binary_cross_entropy_with_logits(self.D(fake), self.ones)
+
+    def iteration(self, draw):
+        """One generator iteration; draw(k) gives the k-th critic step's (real, z, eps),
+        draw(None) the generator's noise."""
+        for k in range(self.wl["d_steps"]):
+            real, z, eps = draw(k)
+            with self.torch.no_grad():
+                fake = self.G(z)
+            ld = self._d_loss(real, fake, eps)
+            self.d_opt.zero_grad()
+            ld.backward()
+            self.d_opt.step()
+        self.D.requires_grad_(False)
+        lg = self._g_loss(self.G(draw(None)))
+        self.g_opt.zero_grad()
+        lg.backward()
+        self.g_opt.step()
+        self.D.requires_grad_(True)
+        return ld, lg
+
+    def step_given(self, it):
+        t = self.torch.from_numpy
+        def draw(k):
+            if k is None:
+                return t(it["zg"])
+            return t(it["real"][k]), t(it["z"][k]), t(it["eps"][k]) if it["eps"] else None
+        ld, lg = self.iteration(draw)
+        return ld.item(), lg.item()
+
+    def run(self, n):
+        torch, wl, gen = self.torch, self.wl, self.gen
+        B, zd = wl["batch"], wl["g"][0]
+
+        def draw(k):
+            if k is None:
+                return torch.randn(B, zd, generator=gen)
+            real = self.x_all[torch.randint(0, len(self.x_all), (B,), generator=gen)]
+            eps = torch.rand(B, 1, generator=gen) if wl["loss"] == "wgan-gp" else None
+            return real, torch.randn(B, zd, generator=gen), eps
+
+        for _ in range(n):
+            ld, lg = self.iteration(draw)
+        return ld.item(), lg.item()
+
+
+# ---- JAX ------------------------------------------------------------------------------------
+
+class JaxRunner:
+    lib = "jax"
+
+    def __init__(self, wl, data, threads, weights):
+        import jax
+        import jax.numpy as jnp
+        self.jax, self.jnp, self.wl = jax, jnp, wl
+        to = lambda layers: [(jnp.asarray(W), jnp.asarray(b)) for W, b in layers]
+        G, D = to(weights[0]), to(weights[1])
+        zeros = lambda p: jax.tree_util.tree_map(jnp.zeros_like, p)
+        self.state = dict(G=G, D=D, mG=zeros(G), vG=zeros(G), mD=zeros(D), vD=zeros(D),
+                          tG=jnp.zeros((), jnp.int32), tD=jnp.zeros((), jnp.int32))
+        self.data = jnp.asarray(data)
+        self.key = jax.random.PRNGKey(0)
+        self._given = jax.jit(self._iteration)
+        self._train = jax.jit(self._random_iteration)
+
+    @staticmethod
+    def _mlp(params, x):
+        import jax.numpy as jnp
+        for i, (W, b) in enumerate(params):
+            x = x @ W.T + b
+            if i + 1 < len(params):
+                x = jnp.maximum(x, 0)
+        return x
+
+    def _adam(self, p, g, m, v, t):
+        """torch's Adam arithmetic, on a pytree."""
+        jax, jnp = self.jax, self.jnp
+        b1, b2 = self.wl["betas"]
+        lr, eps = self.wl["lr"], 1e-8
+        t = t + 1
+        bc1 = 1 - b1 ** t.astype(jnp.float32)
+        bc2 = 1 - b2 ** t.astype(jnp.float32)
+        m = jax.tree_util.tree_map(lambda m, g: b1 * m + (1 - b1) * g, m, g)
+        v = jax.tree_util.tree_map(lambda v, g: b2 * v + (1 - b2) * g * g, v, g)
+        p = jax.tree_util.tree_map(lambda p, m, v: p - (lr / bc1) * m / (jnp.sqrt(v) / jnp.sqrt(bc2) + eps),
+                                   p, m, v)
+        return p, m, v, t
+
+    def _d_loss(self, Dp, real, fake, eps):
+        jax, jnp, mlp = self.jax, self.jnp, self._mlp
+        if self.wl["loss"] == "wgan-gp":
+            critic = mlp(Dp, fake).mean() - mlp(Dp, real).mean()
+            x_hat = eps * real + (1 - eps) * fake
+            g = jax.grad(lambda x: mlp(Dp, x).sum())(x_hat)
+            return critic + LAMBDA_GP * ((jnp.sqrt((g * g).sum(axis=1)) - 1) ** 2).mean()
+        sp = jax.nn.softplus
+        return sp(-mlp(Dp, real)).mean() + sp(mlp(Dp, fake)).mean()
+
+    def _g_loss(self, Gp, Dp, z):
+        v = self._mlp(Dp, self._mlp(Gp, z))
+        if self.wl["loss"] == "wgan-gp":
+            return -v.mean()
+        return self.jax.nn.softplus(-v).mean()
+
+    def _iteration(self, s, reals, zs, epss, zg):
+        jax = self.jax
+        s = dict(s)
+        for k in range(self.wl["d_steps"]):
+            fake = jax.lax.stop_gradient(self._mlp(s["G"], zs[k]))
+            ld, gD = jax.value_and_grad(self._d_loss)(s["D"], reals[k], fake, epss[k] if epss else None)
+            s["D"], s["mD"], s["vD"], s["tD"] = self._adam(s["D"], gD, s["mD"], s["vD"], s["tD"])
+        lg, gG = jax.value_and_grad(self._g_loss)(s["G"], s["D"], zg)
+        s["G"], s["mG"], s["vG"], s["tG"] = self._adam(s["G"], gG, s["mG"], s["vG"], s["tG"])
+        return s, ld, lg
+
+    def _random_iteration(self, s, key):
+        jax, wl = self.jax, self.wl
+        B, zd, n = wl["batch"], wl["g"][0], self.data.shape[0]
+        keys = jax.random.split(key, 3 * wl["d_steps"] + 2)
+        reals = [self.data[jax.random.randint(keys[3 * k], (B,), 0, n)] for k in range(wl["d_steps"])]
+        zs = [jax.random.normal(keys[3 * k + 1], (B, zd)) for k in range(wl["d_steps"])]
+        epss = ([jax.random.uniform(keys[3 * k + 2], (B, 1)) for k in range(wl["d_steps"])]
+                if wl["loss"] == "wgan-gp" else [])
+        zg = jax.random.normal(keys[-2], (B, zd))
+        s, ld, lg = self._iteration(s, reals, zs, epss, zg)
+        return s, ld, lg, keys[-1]
+
+    def step_given(self, it):
+        j = self.jnp.asarray
+        self.state, ld, lg = self._given(self.state, [j(r) for r in it["real"]], [j(z) for z in it["z"]],
+                                         [j(e) for e in it["eps"]], j(it["zg"]))
+        return float(ld), float(lg)
+
+    def run(self, n):
+        for _ in range(n):
+            self.state, ld, lg, self.key = self._train(self.state, self.key)
+        return float(ld), float(lg)  # float() waits for the asynchronous dispatch
+
+
+def jax_available():
+    try:
+        import jax  # noqa: F401
+        return True
+    except ImportError:
+        return False
+
+
+def make_runners(wl, data, threads, libs):
+    c = CganRunner(wl, data, threads)
+    w = c.weights()
+    runners = [c]
+    if "torch" in libs:
+        runners.append(TorchRunner(wl, data, threads, w))
+    if "jax" in libs:
+        runners.append(JaxRunner(wl, data, threads, w))
+    return runners
+
+
+# ---- the measurements (run inside a child process per thread count) -------------------------
+
+def check_equivalence(wid, wl, data, threads, libs):
+    """Same weights, same draws: losses of every iteration agree to float32 tolerance."""
+    runners = make_runners(wl, data, threads, libs)
+    cg = runners[0]
+    steps = EQUIV_STEPS[wid]
+    draws = cg.replay_draws(steps)
+    losses = {r.lib: [] for r in runners}
+    for it in draws:
+        losses["cgan"].append(cg.step_losses())
+        for r in runners[1:]:
+            losses[r.lib].append(r.step_given(it))
+    ref = np.array(losses["cgan"])
+    report = {}
+    for lib, ls in losses.items():
+        if lib == "cgan":
+            continue
+        ls = np.array(ls)
+        rel = float(np.max(np.abs(ls - ref) / np.maximum(np.abs(ref), 1e-3)))
+        report[lib] = rel
+        if not rel < 1e-3:
+            raise AssertionError(f"workload {wid}: {lib} losses differ from cgan's "
+                                 f"(max rel. diff {rel:.2e}):\ncgan {ref.tolist()}\n{lib} {ls.tolist()}")
+    return {"steps": steps, "max_rel_diff": report, "cgan_losses": ref.tolist()}
+
+
+def gemm_peak(libs, threads, repeats):
+    """GFLOP/s of a 4096^2 float32 matrix product in each library (best of repeats)."""
+    n = GEMM_N
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, n), dtype=np.float32)
+    b = rng.standard_normal((n, n), dtype=np.float32)
+    fns = {}
+    import cgan
+    ca, cb = cgan.tensor(a), cgan.tensor(b)
+    fns["cgan"] = lambda: cgan.ops.matmul(ca, cb, False, False)
+    fns["numpy"] = lambda: a @ b
+    if "torch" in libs:
+        import torch
+        ta, tb = torch.from_numpy(a), torch.from_numpy(b)
+        fns["torch"] = lambda: torch.mm(ta, tb)
+    if "jax" in libs:
+        import jax
+        ja, jb = jax.numpy.asarray(a), jax.numpy.asarray(b)
+        mm = jax.jit(lambda x, y: x @ y)
+        fns["jax"] = lambda: mm(ja, jb).block_until_ready()
+    best = {k: float("inf") for k in fns}
+    for f in fns.values():
+        f()  # warm-up
+    for _ in range(repeats):
+        for k, f in fns.items():
+            t = time.perf_counter()
+            f()
+            best[k] = min(best[k], time.perf_counter() - t)
+    return {k: 2 * n ** 3 / t / 1e9 for k, t in best.items()}
+
+
+def time_workload(wid, wl, data, threads, libs, quick):
+    n, repeats, warmup = (ITERS_QUICK if quick else ITERS)[wid]
+    runners = make_runners(wl, data, threads, libs)
+    for r in runners:
+        r.run(warmup)
+    times = {r.lib: [] for r in runners}
+    last = {}
+    for _ in range(repeats):
+        for r in runners:  # alternating: load on the machine hits every library alike
+            t = time.perf_counter()
+            ld, lg = r.run(n)
+            times[r.lib].append((time.perf_counter() - t) / n * 1e3)
+            if not (np.isfinite(ld) and np.isfinite(lg)):
+                raise FloatingPointError(f"workload {wid}, {r.lib}: non-finite loss {ld}, {lg}")
+            last[r.lib] = (ld, lg)
+    return {"n": n, "repeats": repeats, "ms": times, "median": {k: statistics.median(v) for k, v in times.items()},
+            "best": {k: min(v) for k, v in times.items()},
+            "gemm_only_ms": gemm_only_ms(wl, (2 if quick else 3) if wid == 4 else (5 if quick else 30))}
+
+
+def child_timing(args):
+    libs = args.libs.split(",")
+    wids = [int(w) for w in args.workloads.split(",")]
+    out = {"threads": args.threads, "load_before": os.getloadavg()[0], "workloads": {}}
+    datas = {}
+    for wid in wids:
+        wl = WORKLOADS[wid]
+        datas.setdefault(wl["data"], load_data(wl["data"]))
+        eq = check_equivalence(wid, wl, datas[wl["data"]], args.threads, libs)
+        print(f"  [threads {args.threads}] workload {wid} equivalence: {eq['max_rel_diff']}", flush=True)
+        out["workloads"][wid] = {"equivalence": eq}
+    out["gemm"] = gemm_peak(libs, args.threads, 2 if args.quick else 3)
+    out["gemm_runs"] = [out["gemm"]]
+    print(f"  [threads {args.threads}] GEMM GFLOP/s: " + ", ".join(f"{k} {v:.1f}" for k, v in out["gemm"].items()),
+          flush=True)
+    for wid in wids:
+        wl = WORKLOADS[wid]
+        t = time_workload(wid, wl, datas[wl["data"]], args.threads, libs, args.quick)
+        out["workloads"][wid]["timing"] = t
+        print(f"  [threads {args.threads}] workload {wid} median ms/iteration: "
+              + ", ".join(f"{k} {v:.2f}" for k, v in t["median"].items()), flush=True)
+    # The machine's load changes during a run: measure the peak again and keep the best.
+    again = gemm_peak(libs, args.threads, 2 if args.quick else 3)
+    out["gemm_runs"].append(again)
+    out["gemm"] = {k: max(v, again[k]) for k, v in out["gemm"].items()}
+    out["load_after"] = os.getloadavg()[0]
+    with open(args.json, "w") as f:
+        json.dump(out, f)
+
+
+def status_mb(field):
+    """VmRSS (resident now) or VmHWM (peak resident) of this process, in MB. Not
+    ru_maxrss: Linux keeps that across exec, so a child would report its parent's peak."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def child_memory(args):
+    wid, lib = int(args.workloads), args.libs
+    wl = WORKLOADS[wid]
+    data = load_data(wl["data"])
+    import cgan  # noqa: F401  (every runner starts from cgan's weights)
+    c = CganRunner(wl, data, args.threads)
+    if lib == "cgan":
+        r = c
+    elif lib == "torch":
+        r = TorchRunner(wl, data, args.threads, c.weights())
+    else:
+        r = JaxRunner(wl, data, args.threads, c.weights())
+    before = status_mb("VmRSS")
+    n = {1: 300, 2: 20, 3: 300, 4: 2}[wid]
+    r.run(n)
+    peak = status_mb("VmHWM")
+    with open(args.json, "w") as f:
+        json.dump({"before": before, "peak": peak}, f)
+
+
+# ---- the parent: children, then results.md -------------------------------------------------
+
+def child_env(threads):
+    env = dict(os.environ)
+    if threads == 1:  # XLA's CPU backend: one thread for its Eigen pool and intra-op work
+        env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false"
+                            " intra_op_parallelism_threads=1").strip()
+    env["OMP_NUM_THREADS"] = str(threads)
+    return env
+
+
+def run_child(mode, threads, libs, workloads, quick, tag):
+    path = f"/tmp/cgan_bench_{os.getpid()}_{tag}.json"
+    cmd = [sys.executable, os.path.abspath(__file__), "--child", mode, "--threads", str(threads),
+           "--libs", libs, "--workloads", workloads, "--json", path] + (["--quick"] if quick else [])
+    subprocess.run(cmd, env=child_env(threads), check=True)
+    with open(path) as f:
+        r = json.load(f)
+    os.remove(path)
+    return r
+
+
+def versions(libs):
+    import cgan
+    import torch
+    v = {"cgan": cgan.__version__, "torch": torch.__version__, "numpy": np.__version__,
+         "python": platform.python_version()}
+    if "jax" in libs:
+        import jax
+        v["jax"] = jax.__version__
+    return v
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def git_commit():
+    try:
+        return subprocess.run(["git", "-C", HERE, "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def render(results, memory, libs, wids, argv, quick):
+    peers = [l for l in libs if l != "cgan"]
+    L = []
+    L.append("# Benchmark results\n")
+    L.append(f"Written by `python benchmarks/run.py{' ' + ' '.join(argv) if argv else ''}` on "
+             f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC"
+             f" (commit {git_commit()}){' — QUICK run, short repeats' if quick else ''}.\n")
+    v = versions(libs)
+    L.append(f"Machine: {cpu_model()}, {os.cpu_count()} CPUs, Linux {platform.release()}. "
+             + ", ".join(f"{k} {x}" for k, x in v.items()) + ".\n")
+    L.append("Each timed unit is one generator iteration with its critic steps; ms per iteration, "
+             "median of the repeats (libraries alternating within one process per thread count). "
+             "Ratios are cgan / peer: below 1 means cgan is faster; `x faster` = peer / cgan. "
+             "GEMM-only: cgan's time for just the matrix products of one iteration (the shapes of "
+             "`iteration_gemms`, random operands, best of repeats), and its share of cgan's iteration time.\n")
+    for r in results:
+        T = r["threads"]
+        L.append(f"\n## {T} thread{'s' if T > 1 else ''} (load average {r['load_before']:.2f} before, "
+                 f"{r['load_after']:.2f} after)\n")
+        hdr = "| workload | cgan ms | " + " | ".join(f"{p} ms" for p in peers) + " | " + \
+              " | ".join(f"cgan/{p}" for p in peers) + " | " + " | ".join(f"x faster than {p}" for p in peers) + \
+              " | cgan GEMM-only ms (share) |"
+        L.append(hdr)
+        L.append("|" + "---|" * (3 + 3 * len(peers)))
+        for wid in wids:
+            w = r["workloads"][str(wid)]
+            med = w["timing"]["median"]
+            cells = [f"{wid} {WORKLOADS[wid]['name']}", f"{med['cgan']:.2f}"]
+            cells += [f"{med[p]:.2f}" for p in peers]
+            cells += [f"{med['cgan'] / med[p]:.2f}" for p in peers]
+            cells += [f"{med[p] / med['cgan']:.2f}" for p in peers]
+            go = w["timing"]["gemm_only_ms"]
+            cells.append(f"{go:.2f} ({100 * go / med['cgan']:.0f}%)")
+            L.append("| " + " | ".join(cells) + " |")
+        g = r["gemm"]
+        peak_lib = max(g, key=g.get)
+        L.append(f"\nSGEMM {GEMM_N}x{GEMM_N}x{GEMM_N}, GFLOP/s (best of repeats before and after the timings): "
+                 + ", ".join(f"{k} {x:.1f}" for k, x in g.items())
+                 + f"; measured peak = {g[peak_lib]:.1f} ({peak_lib}).\n")
+        if "4" in r["workloads"]:
+            fl = iteration_flops(WORKLOADS[4])
+            med = r["workloads"]["4"]["timing"]["median"]
+            rates = {k: fl / (ms * 1e-3) / 1e9 for k, ms in med.items()}
+            go = r["workloads"]["4"]["timing"]["gemm_only_ms"]
+            L.append(f"Workload 4: {fl / 1e9:.1f} GFLOP per iteration (analytic GEMM count); achieved "
+                     + ", ".join(f"{k} {x:.1f} GFLOP/s ({100 * x / g[peak_lib]:.0f}% of peak)"
+                                 for k, x in rates.items())
+                     + f". cgan's products alone (same shapes, random operands): {go:.0f} ms, "
+                     f"{fl / (go * 1e-3) / 1e9:.1f} GFLOP/s ({100 * fl / (go * 1e-3) / 1e9 / g[peak_lib]:.0f}% of peak).\n")
+        eq = ", ".join(f"workload {wid}: " + ", ".join(
+            f"{p} {r['workloads'][str(wid)]['equivalence']['max_rel_diff'][p]:.1e}" for p in peers)
+            for wid in wids)
+        L.append(f"Equivalence (same weights and draws, {', '.join(str(EQUIV_STEPS[w]) for w in wids)} "
+                 f"iterations; max relative loss difference to cgan): {eq}.\n")
+    L.extend(render_goals(results, wids, peers))
+    if memory:
+        L.append("\n## Peak resident memory (MB), each library and workload in a fresh process, 2 threads\n")
+        L.append("Peak = VmHWM over the whole process (interpreter, imports, data, training); "
+                 "in brackets the growth during training (peak minus RSS before the first iteration).\n")
+        L.append("| workload | " + " | ".join(libs) + " |")
+        L.append("|" + "---|" * (1 + len(libs)))
+        for wid in wids:
+            cells = [f"{wid} {WORKLOADS[wid]['name']}"]
+            for lib in libs:
+                m = memory.get((wid, lib))
+                cells.append(f"{m['peak']:.0f} (+{max(0.0, m['peak'] - m['before']):.0f})" if m else "-")
+            L.append("| " + " | ".join(cells) + " |")
+    return "\n".join(L) + "\n"
+
+
+def render_goals(results, wids, peers):
+    """Issue 5's speed goals, checked against the medians above."""
+    want = {1: 4.0, 2: 1.25, 3: 4.0, 4: 1.0}  # x faster than torch; every peer: >= 1
+    L = ["\n## Goals of issue 5, per thread count\n",
+         "| threads | workload | x faster than torch (goal) | x faster than each peer (goal 1) | met |",
+         "|---|---|---|---|---|"]
+    for r in results:
+        for wid in wids:
+            med = r["workloads"][str(wid)]["timing"]["median"]
+            vs_torch = med["torch"] / med["cgan"]
+            others = {p: med[p] / med["cgan"] for p in peers}
+            ok = vs_torch >= want[wid] and all(x >= 1 for x in others.values())
+            L.append(f"| {r['threads']} | {wid} {WORKLOADS[wid]['name']} | {vs_torch:.2f} ({want[wid]:g}) | "
+                     + ", ".join(f"{p} {x:.2f}" for p, x in others.items()) + f" | {'yes' if ok else 'no'} |")
+        if "4" in r["workloads"]:
+            fl = iteration_flops(WORKLOADS[4])
+            rate = fl / (r["workloads"]["4"]["timing"]["median"]["cgan"] * 1e-3) / 1e9
+            peak = max(r["gemm"].values())
+            L.append(f"| {r['threads']} | 4: GFLOP/s vs measured peak | {rate:.1f} / {peak:.1f} = "
+                     f"{100 * rate / peak:.0f}% (goal 70%) | | {'yes' if rate >= 0.7 * peak else 'no'} |")
+    return L
+
+
+NOTES = "\n## Notes"  # a hand-written section from here on survives a re-run
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--threads", default="1,2", help="thread counts, e.g. 1,2 (default) or 2")
+    ap.add_argument("--workloads", default="1,2,3,4", help="subset of 1,2,3,4")
+    ap.add_argument("--libs", default=None, help="peers to include (default: torch, and jax if importable)")
+    ap.add_argument("--quick", action="store_true", help="short repeats (a smoke test)")
+    ap.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
+    ap.add_argument("--out", default=os.path.join(HERE, "results.md"), help="results file ('-': stdout only)")
+    ap.add_argument("--child", choices=["timing", "memory"], help=argparse.SUPPRESS)
+    ap.add_argument("--json", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        args.threads = int(args.threads)
+        return child_timing(args) if args.child == "timing" else child_memory(args)
+
+    libs = ["cgan"] + (args.libs.split(",") if args.libs else ["torch"] + (["jax"] if jax_available() else []))
+    wids = [int(w) for w in args.workloads.split(",")]
+    for w in wids:
+        if w not in WORKLOADS:
+            ap.error(f"unknown workload {w}")
+    threads = [int(t) for t in args.threads.split(",")]
+    print(f"libraries {libs}, workloads {wids}, threads {threads}, load avg {os.getloadavg()[0]:.2f}", flush=True)
+    results = [run_child("timing", t, ",".join(libs), ",".join(map(str, wids)), args.quick, f"t{t}")
+               for t in threads]
+    memory = {}
+    if not args.no_memory:
+        for wid in wids:
+            for lib in libs:
+                memory[(wid, lib)] = run_child("memory", 2, lib, str(wid), args.quick, f"m{wid}{lib}")
+                print(f"  memory workload {wid} {lib}: {memory[(wid, lib)]}", flush=True)
+    text = render(results, memory, libs, wids, sys.argv[1:], args.quick)
+    print(text)
+    if args.out != "-":
+        if os.path.exists(args.out):  # keep the hand-written notes of the previous file
+            with open(args.out) as f:
+                old = f.read()
+            if NOTES in old:
+                text += old[old.index(NOTES):]
+        with open(args.out, "w") as f:
+            f.write(text)
+        print(f"written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
