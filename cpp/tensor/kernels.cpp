@@ -50,37 +50,46 @@ namespace {
 // block sums combined in index order, so the result does not depend on thread count.
 constexpr int64_t kBlock = 4096;
 
-// Sum of n contiguous values in double, with eight interleaved partial sums so that the
-// loop vectorises; the combination order is fixed, so the result is too.
-template <class T>
-double contiguous_sum(const T* x, int64_t n) {
+// Sum of f(x[i]) over n contiguous values in double, with eight interleaved partial sums
+// so that the loop vectorises; the combination order is fixed, so the result is too.
+template <class T, class F>
+double contiguous_sum(const T* x, int64_t n, F f) {
   double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   int64_t i = 0;
   for (; i + 8 <= n; i += 8)
-    for (int j = 0; j < 8; ++j) acc[j] += static_cast<double>(x[i + j]);
+    for (int j = 0; j < 8; ++j) acc[j] += f(static_cast<double>(x[i + j]));
   double tail = 0;
-  for (; i < n; ++i) tail += static_cast<double>(x[i]);
+  for (; i < n; ++i) tail += f(static_cast<double>(x[i]));
   return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail;
 }
+
+// Sum of f(x[i]) over all n values: blocks of kBlock summed in parallel (each piece fills
+// its own entries of `part`), then the block sums added in index order.
+template <class T, class F>
+double blocked_sum(const T* a, int64_t n, F f) {
+  int64_t nb = (n + kBlock - 1) / kBlock;
+  std::vector<double> part(nb, 0.0);
+  parallel_range(nb, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      int64_t s = b * kBlock, e = std::min(n, s + kBlock);
+      part[b] = contiguous_sum(a + s, e - s, f);
+    }
+  }, n);
+  double s = 0;
+  for (double p : part) s += p;
+  return s;
+}
+
+// Lambdas rather than functions: each is its own type, so the loops above inline them.
+constexpr auto identity = [](double v) { return v; };
+constexpr auto square = [](double v) { return v * v; };
 }  // namespace
 
 Tensor sum_all(const Tensor& x) {
   Tensor out = Tensor::empty({}, x.dtype());
   dispatch(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    const T* a = x.data<T>();
-    int64_t n = x.numel(), nb = (n + kBlock - 1) / kBlock;
-    std::vector<double> part(nb, 0.0);
-    // Blocks are independent; each piece fills its own entries of `part`.
-    parallel_range(nb, [&](int64_t b0, int64_t b1) {
-      for (int64_t b = b0; b < b1; ++b) {
-        int64_t s = b * kBlock, e = std::min(n, s + kBlock);
-        part[b] = contiguous_sum(a + s, e - s);
-      }
-    }, n);
-    double s = 0;
-    for (double p : part) s += p;
-    out.data<T>()[0] = static_cast<T>(s);
+    out.data<T>()[0] = static_cast<T>(blocked_sum(x.data<T>(), x.numel(), identity));
   });
   return out;
 }
@@ -89,24 +98,7 @@ double sum_squares(const Tensor& x) {
   // One pass, squares summed in double with the block order of sum_all.
   return dispatch(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    const T* a = x.data<T>();
-    int64_t n = x.numel(), nb = (n + kBlock - 1) / kBlock;
-    std::vector<double> part(nb, 0.0);
-    parallel_range(nb, [&](int64_t b0, int64_t b1) {
-      for (int64_t b = b0; b < b1; ++b) {
-        int64_t s = b * kBlock, e = std::min(n, s + kBlock);
-        double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-        int64_t i = s;
-        for (; i + 8 <= e; i += 8)
-          for (int j = 0; j < 8; ++j) acc[j] += double(a[i + j]) * double(a[i + j]);
-        double tail = 0;
-        for (; i < e; ++i) tail += double(a[i]) * double(a[i]);
-        part[b] = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail;
-      }
-    }, n);
-    double s = 0;
-    for (double p : part) s += p;
-    return s;
+    return blocked_sum(x.data<T>(), x.numel(), square);
   });
 }
 
@@ -129,7 +121,7 @@ Tensor sum_axis(const Tensor& x, int64_t axis, bool keepdim) {
     if (inner == 1) {
       // Row sums: each output is independent.
       parallel_range(outer, [&](int64_t r0, int64_t r1) {
-        for (int64_t r = r0; r < r1; ++r) o[r] = static_cast<T>(contiguous_sum(a + r * len, len));
+        for (int64_t r = r0; r < r1; ++r) o[r] = static_cast<T>(contiguous_sum(a + r * len, len, identity));
       }, x.numel());
     } else {
       // Column sums: accumulate whole rows (contiguous, vectorises) in double.
