@@ -1,7 +1,4 @@
 // cgan._core.GANCore: the C++ training loop under cgan.GAN (python/cgan/gan.py).
-#include <cmath>
-#include <limits>
-
 #include "convert.hpp"
 #include "gan/gan.hpp"
 #include "gan/snapshot.hpp"
@@ -24,27 +21,6 @@ py::dict record_dict(const gan::StepRecord& r) {
   d["d_grad_norm"] = r.d_grad_norm;
   d["g_grad_norm"] = r.g_grad_norm;
   return d;
-}
-
-// g.fit, except that an iteration that throws (a loss or gradient that turned NaN, a
-// failed allocation) is undone: the GAN ends exactly as after the last iteration that
-// completed. Copying the state once per chunk costs nothing per step; on failure the
-// chunk's completed iterations are replayed from the copy, which a fixed seed and thread
-// count make bitwise identical to the first time.
-std::vector<gan::StepRecord> fit_or_roll_back(gan::GAN& g, const Tensor& data, int64_t steps,
-                                              int64_t batch, double seconds, int64_t log_every,
-                                              int64_t log_at) {
-  gan::Snapshot start(g);
-  const int64_t start_step = g.steps_done();
-  try {
-    return g.fit(data, steps, batch, seconds, log_every, log_at);
-  } catch (...) {
-    const int64_t completed = g.steps_done() - start_step;
-    start.restore(g);
-    if (completed > 0)
-      g.fit(data, completed, batch, INFINITY, std::numeric_limits<int64_t>::max(), -1);
-    throw;
-  }
 }
 
 }  // namespace
@@ -87,13 +63,7 @@ void bind_gan(py::module_& m) {
              gan::StepRecord r;
              {
                py::gil_scoped_release nogil;
-               gan::Snapshot before(g);
-               try {
-                 r = g.step(t);
-               } catch (...) {
-                 before.restore(g);  // a failed iteration leaves no half-made update behind
-                 throw;
-               }
+               r = gan::step_or_roll_back(g, t);
              }
              return record_dict(r);
            }, "real_batch"_a)
@@ -103,7 +73,7 @@ void bind_gan(py::module_& m) {
              std::vector<gan::StepRecord> recs;
              {
                py::gil_scoped_release nogil;
-               recs = fit_or_roll_back(g, t, steps, batch, seconds, log_every, log_at);
+               recs = gan::fit_or_roll_back(g, t, steps, batch, seconds, log_every, log_at);
              }
              py::list out;
              for (auto& r : recs) out.append(record_dict(r));

@@ -1,5 +1,8 @@
 #include "snapshot.hpp"
 
+#include <cmath>
+#include <limits>
+
 namespace cgan::gan {
 
 namespace {
@@ -24,6 +27,34 @@ void Snapshot::restore(GAN& g) const {
   g.d_optimizer()->load_state(d_state_, d_steps_);
   g.train_rng().set_state(rng_);
   g.set_steps_done(steps_done_);
+}
+
+StepRecord step_or_roll_back(GAN& g, const Tensor& real_batch) {
+  Snapshot before(g);
+  try {
+    return g.step(real_batch);
+  } catch (...) {
+    before.restore(g);
+    throw;
+  }
+}
+
+// Copying the state once per call (a ~0.25 s chunk of fit) costs nothing per step; on
+// failure the completed iterations are replayed from the copy, which a fixed seed and
+// thread count make bitwise identical to the first time.
+std::vector<StepRecord> fit_or_roll_back(GAN& g, const Tensor& data, int64_t steps, int64_t batch,
+                                         double seconds, int64_t log_every, int64_t log_at) {
+  Snapshot start(g);
+  const int64_t start_step = g.steps_done();
+  try {
+    return g.fit(data, steps, batch, seconds, log_every, log_at);
+  } catch (...) {
+    const int64_t completed = g.steps_done() - start_step;
+    start.restore(g);
+    if (completed > 0)
+      g.fit(data, completed, batch, INFINITY, std::numeric_limits<int64_t>::max(), -1);
+    throw;
+  }
 }
 
 }  // namespace cgan::gan

@@ -26,4 +26,11 @@ class Snapshot {
   int64_t steps_done_ = 0;
 };
 
+// g.step / g.fit, except that an iteration that throws (a loss or gradient that turned
+// NaN, a failed allocation) is undone: the GAN ends exactly as after the last iteration
+// that completed, and the exception propagates.
+StepRecord step_or_roll_back(GAN& g, const Tensor& real_batch);
+std::vector<StepRecord> fit_or_roll_back(GAN& g, const Tensor& data, int64_t steps, int64_t batch,
+                                         double seconds, int64_t log_every, int64_t log_at);
+
 }  // namespace cgan::gan
