@@ -48,11 +48,22 @@ def _check_n(n):
         raise ValueError(f"n must be a positive integer, got {n!r}")
 
 
+def _is_real_scalar(value):
+    """True for an int or float (Python, NumPy or a 0-d array), False for bools, complex,
+    text, sequences and anything NumPy cannot make an array of."""
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):
+        return False
+    return arr.ndim == 0 and arr.dtype.kind in "iuf"
+
+
 def _check_real(value, name, minimum=None, strict=True):
     """value as a float: TypeError unless a real scalar, ValueError unless finite and
     (with `minimum`) > minimum (strict) or >= minimum."""
-    if isinstance(value, (bool, np.bool_)) or np.ndim(value) != 0 or \
-            np.asarray(value).dtype.kind not in "iuf":
+    if not _is_real_scalar(value):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
     v = float(value)
     ok = np.isfinite(v) and (minimum is None or (v > minimum if strict else v >= minimum))

@@ -12,6 +12,8 @@ from collections import namedtuple
 
 import numpy as np
 
+from .datasets import _is_real_scalar  # the one scalar check, shared
+
 __all__ = ["mode_coverage", "high_quality_rate", "mode_kl", "wasserstein_1d", "wasserstein_2d",
            "frechet_distance", "kde_1d", "divergence_1d", "divergence_samples", "kl_1d", "js_1d",
            "optimal_discriminator", "parzen_log_likelihood", "ParzenResult"]
@@ -69,8 +71,7 @@ def _same_dim(a, b, fn, names):
 
 def _positive(value, name, fn):
     """A real, finite number > 0 (a scalar), as a float; TypeError / ValueError otherwise."""
-    if isinstance(value, (bool, np.bool_)) or np.ndim(value) != 0 or \
-            np.asarray(value).dtype.kind not in "iuf":
+    if not _is_real_scalar(value):
         raise TypeError(f"{fn}: {name} must be a real number, got {value!r}")
     v = float(value)
     if not (np.isfinite(v) and v > 0):
