@@ -30,7 +30,17 @@ _GRID_STEP = _GRID_SPACING / _GRID_DIVISOR  # 0.7072..., modes on {-2,..,2} * th
 
 
 def _rng(seed):
-    return np.random.default_rng(seed)
+    """NumPy's generator for `seed` (None, a non-negative integer, or anything
+    ``np.random.default_rng`` takes), with our own message for a bad seed."""
+    if isinstance(seed, (bool, np.bool_)):
+        raise TypeError(f"seed must be None or a non-negative integer, got {seed!r}")
+    if isinstance(seed, (int, np.integer)) and seed < 0:
+        raise ValueError(f"seed must be None or a non-negative integer, got {seed!r}")
+    try:
+        return np.random.default_rng(seed)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"seed must be None or a non-negative integer, got "
+                        f"{type(seed).__name__} {seed!r}") from e
 
 
 def _check_n(n):
@@ -38,11 +48,45 @@ def _check_n(n):
         raise ValueError(f"n must be a positive integer, got {n!r}")
 
 
-def _check_positive(value, name):
+def _is_real_scalar(value):
+    """True for an int or float (Python, NumPy or a 0-d array), False for bools, complex,
+    text, sequences and anything NumPy cannot make an array of."""
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):
+        return False
+    return arr.ndim == 0 and arr.dtype.kind in "iuf"
+
+
+def _check_real(value, name, minimum=None, strict=True):
+    """value as a float: TypeError unless a real scalar, ValueError unless finite and
+    (with `minimum`) > minimum (strict) or >= minimum."""
+    if not _is_real_scalar(value):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
     v = float(value)
-    if not (np.isfinite(v) and v > 0):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    ok = np.isfinite(v) and (minimum is None or (v > minimum if strict else v >= minimum))
+    if not ok:
+        bound = "" if minimum is None else f" {'>' if strict else '>='} {minimum:g}"
+        raise ValueError(f"{name} must be a finite number{bound}, got {value!r}")
     return v
+
+
+def _check_positive(value, name):
+    return _check_real(value, name, 0.0)
+
+
+def _real_values(values, name):
+    """A float64 array of real numbers (TypeError for complex, objects or text)."""
+    try:
+        raw = np.asarray(values)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{name} must be a flat sequence of real numbers, got a ragged or "
+                         f"unconvertible {type(values).__name__}") from e
+    if raw.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers, got dtype {raw.dtype}")
+    return raw.astype(np.float64, copy=False)
 
 
 # ---- 2-D mixtures with known modes -------------------------------------------------------
@@ -54,6 +98,7 @@ def ring_centers(modes=8, radius=_RING_RADIUS):
     """
     if isinstance(modes, bool) or not isinstance(modes, (int, np.integer)) or modes < 1:
         raise ValueError(f"modes must be a positive integer, got {modes!r}")
+    _check_positive(radius, "radius")
     angles = 2 * np.pi * np.arange(modes) / modes
     return np.stack([radius * np.cos(angles), radius * np.sin(angles)], axis=1).astype(np.float32)
 
@@ -81,6 +126,7 @@ def grid_centers(side=5, spacing=_GRID_STEP):
     """
     if isinstance(side, bool) or not isinstance(side, (int, np.integer)) or side < 1:
         raise ValueError(f"side must be a positive integer, got {side!r}")
+    _check_positive(spacing, "spacing")
     r = (np.arange(side) - (side - 1) / 2) * spacing
     xx, yy = np.meshgrid(r, r)
     return np.stack([xx.ravel(), yy.ravel()], axis=1).astype(np.float32)
@@ -109,6 +155,8 @@ def modes(name):
     The one place metrics get the modes from, e.g.
     ``cgan.metrics.mode_coverage(x, *cgan.datasets.modes("ring"))``.
     """
+    if not isinstance(name, str):
+        raise TypeError(f"modes: name must be a string, 'ring' or 'grid'; got {name!r}")
     if name == "ring":
         return ring_centers(), ring_std
     if name == "grid":
@@ -126,8 +174,7 @@ def swiss_roll(n, noise=0.25, seed=0):
     returned points is noise / 7.5 (0.033 by default). Points lie in about [-1.9, 2]^2.
     """
     _check_n(n)
-    if not (np.isfinite(float(noise)) and float(noise) >= 0):
-        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+    _check_real(noise, "noise", 0.0, strict=False)
     rng = _rng(seed)
     t = 1.5 * np.pi * (1 + 2 * rng.random(n))
     pts = np.stack([t * np.cos(t), t * np.sin(t)], 1) + float(noise) * rng.standard_normal((n, 2))
@@ -138,6 +185,7 @@ def two_moons(n, noise=0.05, seed=0):
     """Two interleaved half circles (the shape of scikit-learn's make_moons), with
     N(0, noise^2) added per coordinate."""
     _check_n(n)
+    _check_real(noise, "noise", 0.0, strict=False)
     rng = _rng(seed)
     t = np.pi * rng.random(n)
     upper = rng.random(n) < 0.5
@@ -152,13 +200,14 @@ def gaussian_1d(n, mean=0.0, std=1.0, seed=0):
     """N(mean, std^2) in one dimension, shape (n, 1): the lecture's 1-D examples
     (Goodfellow et al. 2014, Figure 1). Its density is ``gaussian_pdf(mean, std)``."""
     _check_n(n)
+    _check_real(mean, "mean")
     std = _check_positive(std, "std")
     return (mean + std * _rng(seed).standard_normal((n, 1))).astype(np.float32)
 
 
 def _mixture_params(means, stds, weights):
-    means = np.atleast_1d(np.asarray(means, np.float64))
-    stds = np.atleast_1d(np.asarray(stds, np.float64))
+    means = np.atleast_1d(_real_values(means, "means"))
+    stds = np.atleast_1d(_real_values(stds, "stds"))
     if means.ndim != 1 or means.shape != stds.shape or means.size == 0:
         raise ValueError(f"means and stds must be 1-D sequences of one length, got "
                          f"{means.shape} and {stds.shape}")
@@ -167,7 +216,7 @@ def _mixture_params(means, stds, weights):
     if weights is None:
         w = np.full(means.size, 1.0 / means.size)
     else:
-        w = np.atleast_1d(np.asarray(weights, np.float64))
+        w = np.atleast_1d(_real_values(weights, "weights"))
         if w.shape != means.shape or not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
             raise ValueError(f"weights must be {means.size} non-negative numbers with a "
                              f"positive sum, got {weights!r}")
@@ -211,9 +260,7 @@ def parallel_lines(n, theta, seed=0):
     z ~ U[0, 1], shape (n, 2). P_0 = parallel_lines(n, 0) and P_theta have disjoint
     supports for theta != 0: JS(P_0, P_theta) = log 2, KL = inf, W(P_0, P_theta) = |theta|."""
     _check_n(n)
-    theta = float(theta)
-    if not np.isfinite(theta):
-        raise ValueError(f"theta must be finite, got {theta!r}")
+    theta = _check_real(theta, "theta")
     z = _rng(seed).random(n)
     return np.stack([np.full(n, theta), z], axis=1).astype(np.float32)
 
