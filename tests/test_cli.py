@@ -54,6 +54,18 @@ def test_train_writes_everything(tmp_path):
     assert cgan.metrics.high_quality_rate(fake, centers, std) == m["high_quality_rate"]
 
 
+def test_many_eval_samples_take_w_on_a_subset(tmp_path, hide_modules):
+    # 12000^2 pairs exceed wasserstein_2d's max_pairs: the CLI measures W on the first
+    # 4000 points of each set instead of failing after training.
+    hide_modules("matplotlib")
+    out = tmp_path / "big"
+    argv = ["train", "--out", str(out)] + QUICK[:-2] + ["12000", "--no-progress"]
+    assert cgan.cli.main(argv) == 0
+    m = read_metrics(out)
+    assert m["eval_samples"] == 12000 and m["wasserstein_samples"] == 4000
+    assert m["wasserstein_to_data"] > 0
+
+
 def test_train_is_repeatable_and_options_reach_the_gan(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     args = ["train", "--dataset", "grid", "--loss", "hinge", "--lr", "1e-3", "--d-lr", "2e-3",
