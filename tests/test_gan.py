@@ -266,3 +266,21 @@ def test_frozen_discriminator_parameters_stay_frozen(data):
     gan.fit(data, 3, 32, progress=False)
     assert first.requires_grad is False
     assert all(p.requires_grad for p in gan.discriminator.parameters()[1:])
+
+
+@pytest.mark.parametrize("loss", ["non-saturating", "wgan", "wgan-gp", "hinge"])
+def test_a_fully_frozen_discriminator_stays_fixed_while_g_trains(loss):
+    # G trained against a fixed D (the Helvetica scenario): fit must train G and leave D
+    # bitwise as it was, weight clipping included (it used to raise "does not require grad").
+    data = cgan.datasets.ring(2000, seed=0)
+    G = cgan.nn.MLP(2, [16], 2, seed=0)
+    D = cgan.nn.MLP(2, [16], 1, seed=1)
+    for p in D.parameters():
+        p.requires_grad = False
+    d_before = [p.numpy().copy() for p in D.parameters()]
+    g_before = [p.numpy().copy() for p in G.parameters()]
+    gan = cgan.GAN(G, D, loss=loss, z_dim=2, seed=0)
+    h = gan.fit(data, 20, 64, progress=False)
+    assert np.all(np.isfinite(h["g_loss"]))
+    assert all(np.array_equal(a, p.numpy()) for a, p in zip(d_before, D.parameters()))
+    assert not all(np.array_equal(a, p.numpy()) for a, p in zip(g_before, G.parameters()))

@@ -103,6 +103,9 @@ std::pair<DLoss, double> GAN::d_update(const Tensor& real) {
   d_opt_->zero_grad();
   DLoss r = obj_->d_loss(*D_, Var(real), fake, rng_);
   check_finite(r.loss.data().item(), "the discriminator loss");
+  // Every D parameter frozen by the user (G trained against a fixed D, the lecture's
+  // Helvetica scenario): D stays exactly as it is, weight clipping included.
+  if (!r.loss.requires_grad()) return {r, 0.0};
   backward({r.loss});
   double gn = grad_norm(d_opt_->params());
   check_finite(gn, "the discriminator's gradient norm");
