@@ -151,17 +151,17 @@ def test_bad_modules_and_optimizers():
     D = cgan.nn.MLP(2, [8], 1, seed=1)
     with pytest.raises(TypeError, match="generator"):
         cgan.GAN(lambda z: z, D, loss="nsgan", z_dim=2)
-    with pytest.raises(ValueError, match="discriminator expects"):
+    with pytest.raises(ValueError, match="discriminator cannot take"):
         cgan.GAN(G, cgan.nn.MLP(3, [8], 1), loss="nsgan", z_dim=2)
-    with pytest.raises(ValueError, match="output feature"):
+    with pytest.raises(ValueError, match="discriminator output of shape"):
         cgan.GAN(G, cgan.nn.MLP(2, [8], 2), loss="nsgan", z_dim=2)
     with pytest.raises(ValueError, match="not the discriminator's"):
         cgan.GAN(G, D, loss="nsgan", z_dim=2, d_optimizer=cgan.optim.Adam(G.parameters()))
 
 
 @pytest.mark.parametrize("bad, match", [
-    (np.zeros((100, 3), np.float32), "features"),
-    (np.zeros((100,), np.float32), "2-D"),
+    (np.zeros((100, 3), np.float32), r"must have shape \(N, 2\)"),
+    (np.zeros((100,), np.float32), r"must have shape \(N, 2\)"),
     (np.zeros((0, 2), np.float32), "empty"),
     (np.array([[0.0, np.nan]] * 100, np.float32), "NaN"),
     (np.zeros((10, 2), np.float32), "larger than the data"),

@@ -362,7 +362,7 @@ def test_unknown_activation_or_init_raise():
 
 
 def test_sequential_width_checks():
-    with pytest.raises(ValueError, match="expects 5"):
+    with pytest.raises(ValueError, match=r"layer 2 \(Linear\).*\(N, 5\), got \(N, 4\)"):
         nn.Sequential(nn.Linear(3, 4, seed=0), nn.ReLU(), nn.Linear(5, 2, seed=0))
     with pytest.raises(ValueError):
         nn.Sequential(nn.Linear(3, 4, seed=0), nn.spectral_norm(nn.Linear(3, 2, seed=0)))
@@ -424,27 +424,33 @@ def test_spectral_norm_random_weight_sigma_with_more_iterations():
     assert sn.sigma() == pytest.approx(np.linalg.svd(W, compute_uv=False)[0], rel=1e-3)
 
 
-def test_spectral_norm_inference_does_not_advance_u():
+def test_spectral_norm_u_moves_only_in_train_mode_forwards():
+    # PyTorch's semantics: the power iteration runs in train-mode forwards (with or
+    # without a graph); eval mode, NumPy inference and sigma() leave u alone.
     sn = nn.spectral_norm(nn.Linear(6, 4, seed=0), seed=1)
     x = np.random.default_rng(0).normal(size=(3, 6)).astype(np.float32)
     u0 = sn.state_dict()["u"]
-    y1 = sn(x)
-    with cgan.no_grad():
-        y2 = sn(cgan.tensor(x))
+    y1 = sn(x)  # NumPy in: inference, no running state moves
     sn.sigma()
     sn.normalized_weight()
     np.testing.assert_array_equal(sn.state_dict()["u"], u0)
-    np.testing.assert_array_equal(y1, y2.numpy())
-    np.testing.assert_array_equal(sn(x), y1)
-    sn(cgan.tensor(x))  # training forward
-    assert not np.array_equal(sn.state_dict()["u"], u0)
+    sn.eval()
+    np.testing.assert_array_equal(sn(cgan.tensor(x)).numpy(), y1)
+    np.testing.assert_array_equal(sn.state_dict()["u"], u0)
+    sn.train()
+    with cgan.no_grad():
+        sn(cgan.tensor(x))  # train-mode forward, no graph: u advances
+    u1 = sn.state_dict()["u"]
+    assert not np.array_equal(u1, u0)
+    sn(cgan.tensor(x))
+    assert not np.array_equal(sn.state_dict()["u"], u1)
     # MLP with spectral_norm=True behaves the same.
     m = nn.MLP(6, [5], 1, spectral_norm=True, seed=0)
     us = {k: v for k, v in m.state_dict().items() if k.endswith(".u")}
     assert set(us) == {"0.u", "2.u"}
     m(x)
-    with cgan.no_grad():
-        m(cgan.tensor(x))
+    m.eval()
+    m(cgan.tensor(x))
     for k, v in us.items():
         np.testing.assert_array_equal(m.state_dict()[k], v)
 

@@ -82,26 +82,27 @@ void bind_gan(py::module_& m) {
       .def("check_data", [](gan::GAN& g, py::handle data, const char* what) {
              g.check_data(to_tensor(data, g.generator()->dtype(), what), what);
            })
-      .def("sample", [](gan::GAN& g, int64_t n, py::object seed) {
+      .def("sample", [](gan::GAN& g, int64_t n, py::object seed, bool training) {
              Tensor t;
              if (seed.is_none()) {
                py::gil_scoped_release nogil;
-               t = g.sample(n);
+               t = g.sample(n, nullptr, training);
              } else {
                Rng r(seed_value(seed));
                py::gil_scoped_release nogil;
-               t = g.sample(n, &r);
+               t = g.sample(n, &r, training);
              }
              return to_numpy(t);
-           }, "n"_a, "seed"_a = py::none())
-      .def("generate", [](gan::GAN& g, py::handle z) {
+           }, "n"_a, "seed"_a = py::none(), "training"_a = false)
+      .def("generate", [](gan::GAN& g, py::handle z, bool training) {
              Tensor t = to_tensor(z, g.generator()->dtype(), "z");
              if (!kernels::all_finite(t)) throw ValueError("generate: z contains NaN or infinite values");
-             return to_numpy(g.generate(t));
-           })
-      .def("discriminate", [](gan::GAN& g, py::handle x) {
-             return to_numpy(g.discriminate(to_tensor(x, g.discriminator()->dtype(), "x")));
-           })
+             return to_numpy(g.generate(t, training));
+           }, "z"_a, "training"_a = false)
+      .def("discriminate", [](gan::GAN& g, py::handle x, bool training) {
+             return to_numpy(g.discriminate(to_tensor(x, g.discriminator()->dtype(), "x"), training));
+           }, "x"_a, "training"_a = false)
+      .def_property_readonly("data_shape", [](const gan::GAN& g) { return py::tuple(py::cast(g.data_shape())); })
       .def_property("steps_done", &gan::GAN::steps_done, [](gan::GAN& g, int64_t s) {
              if (s < 0) throw ValueError("steps_done must be >= 0, got " + std::to_string(s));
              g.set_steps_done(s);

@@ -88,7 +88,11 @@ void bind_losses(py::module_& m) {
              NoGradGuard no_grad;
              o.after_d_step(D);
            }, "D"_a)
-      .def("d_out_features", &Objective::d_out_features, "data_dim"_a)
+      .def("d_out_features", [](const Objective& o, int64_t dim) { return o.d_out_shape({dim})[0]; },
+           "data_dim"_a, "Width of D's output for flat data of width data_dim.")
+      .def("d_out_shape", [](const Objective& o, std::vector<int64_t> s) {
+             return py::tuple(py::cast(o.d_out_shape(Shape(s.begin(), s.end()))));
+           }, "data_shape"_a, "Per-sample shape of D's output for data of per-sample shape data_shape.")
       .def("default_optimizer", [](const Objective& o, bool discriminator) {
              gan::OptimizerDefaults d = o.default_optimizer(discriminator);
              return py::dict("type"_a = d.type, "lr"_a = d.lr, "betas"_a = py::make_tuple(d.beta1, d.beta2));

@@ -4,51 +4,139 @@
 #include <random>
 
 #include "convert.hpp"
-#include "nn/module.hpp"
+#include "nn/activation.hpp"
+#include "nn/conv.hpp"
+#include "nn/linear.hpp"
+#include "nn/mlp.hpp"
+#include "nn/norm.hpp"
+#include "nn/registry.hpp"
+#include "nn/reshape.hpp"
 #include "nn/spectral_norm.hpp"
 #include "tensor/kernels.hpp"
-#include "tensor/parallel.hpp"
 
 namespace cgan::bind {
 
 using namespace pybind11::literals;
+using nn::Config;
 using nn::Module;
 
 namespace {
 
-uint64_t seed_or_random(py::object seed) {
+uint64_t seed_or_random(py::handle seed) {
   if (seed.is_none()) return (uint64_t(std::random_device{}()) << 32) ^ std::random_device{}();
   return seed_value(seed);
 }
 
-// An activation's parameter (leaky_relu's slope, elu's alpha): None or a finite number.
-double activation_param(py::handle param, const char* what) {
-  if (param.is_none()) return -1.0;
-  double v = number_value(param, what);
-  if (!std::isfinite(v)) throw ValueError(std::string(what) + " must be finite, got " + std::to_string(v));
-  return v;
+// ---- arguments ------------------------------------------------------------------------------
+
+std::string type_of(py::handle h) { return py::str(py::type::of(h).attr("__name__")).cast<std::string>(); }
+
+int64_t int_arg(py::handle v, const std::string& what) {
+  if (py::isinstance<py::bool_>(v) || !py::isinstance<py::int_>(v))
+    if (!(py::hasattr(v, "__index__") && !py::isinstance<py::bool_>(v) && !py::isinstance<py::float_>(v)))
+      throw TypeError(what + " must be an integer, got " + type_of(v) + " " + py::repr(v).cast<std::string>());
+  py::int_ i = py::reinterpret_steal<py::int_>(PyNumber_Index(v.ptr()));
+  if (!i) throw py::error_already_set();
+  int overflow = 0;
+  long long r = PyLong_AsLongLongAndOverflow(i.ptr(), &overflow);
+  if (overflow || r > (1LL << 40) || r < -(1LL << 40))
+    throw ValueError(what + " is out of range, got " + py::repr(v).cast<std::string>());
+  return r;
 }
 
-void check_width(const Module& m, const Shape& s) {
-  int64_t in = m.in_features();
-  if (in < 0) return;
-  if (s.size() != 2 || s[1] != in)
-    throw ValueError(m.type_name() + " expects input of shape (N, " + std::to_string(in) +
-                     "), got " + shape_str(s));
+bool bool_arg(py::handle v, const std::string& what) {
+  if (!py::isinstance<py::bool_>(v) && !(py::hasattr(v, "dtype") && py::str(v.attr("dtype")).cast<std::string>() == "bool"))
+    throw TypeError(what + " must be True or False, got " + type_of(v) + " " + py::repr(v).cast<std::string>());
+  return v.cast<bool>();
 }
+
+double finite_arg(py::handle v, const std::string& what) {
+  double d = number_value(v, what.c_str());
+  if (!std::isfinite(d)) throw ValueError(what + " must be finite, got " + std::to_string(d));
+  return d;
+}
+
+std::string str_arg(py::handle v, const std::string& what) {
+  if (!py::isinstance<py::str>(v))
+    throw TypeError(what + " must be a string, got " + type_of(v) + " " + py::repr(v).cast<std::string>());
+  return v.cast<std::string>();
+}
+
+// An int or a pair of ints (kernel_size, stride, padding, scale_factor).
+ops::Pair pair_arg(py::handle v, const std::string& what) {
+  if (py::isinstance<py::tuple>(v) || py::isinstance<py::list>(v)) {
+    py::sequence s = py::reinterpret_borrow<py::sequence>(v);
+    if (s.size() != 2) throw ValueError(what + " must be an int or a pair of ints, got " + py::repr(v).cast<std::string>());
+    return {int_arg(s[0], what), int_arg(s[1], what)};
+  }
+  int64_t i = int_arg(v, what);
+  return {i, i};
+}
+
+Shape shape_arg(py::handle v, const std::string& what) {
+  if (!(py::isinstance<py::tuple>(v) || py::isinstance<py::list>(v)))
+    return {int_arg(v, what)};
+  Shape s;
+  for (py::handle h : v) s.push_back(int_arg(h, what));
+  return s;
+}
+
+// ---- Config <-> Python ------------------------------------------------------------------------
+
+py::object to_python(const Config& c) {
+  if (c.is_null()) return py::none();
+  if (c.is_bool()) return py::bool_(c.as_bool(""));
+  if (c.is_int()) return py::int_(c.as_int(""));
+  if (c.is_number()) return py::float_(c.as_number(""));
+  if (c.is_string()) return py::str(c.as_string(""));
+  if (c.is_list()) {
+    py::list l;
+    for (auto& x : c.as_list("")) l.append(to_python(x));
+    return std::move(l);
+  }
+  py::dict d;
+  for (auto& [k, v] : c.as_object("")) d[py::str(k)] = to_python(v);
+  return std::move(d);
+}
+
+Config from_python(py::handle h, int depth = 0) {
+  if (depth > 64) throw ValueError("config: nested too deeply");
+  if (h.is_none()) return Config();
+  if (py::isinstance<py::bool_>(h)) return Config(h.cast<bool>());
+  if (py::isinstance<py::int_>(h)) return Config(int_arg(h, "config value"));
+  if (py::isinstance<py::float_>(h)) return Config(h.cast<double>());
+  if (py::isinstance<py::str>(h)) return Config(h.cast<std::string>());
+  if (py::isinstance<py::list>(h) || py::isinstance<py::tuple>(h)) {
+    Config::List l;
+    for (py::handle x : h) l.push_back(from_python(x, depth + 1));
+    return Config(std::move(l));
+  }
+  if (py::isinstance<py::dict>(h)) {
+    Config c = Config(Config::Object{});
+    for (auto item : py::reinterpret_borrow<py::dict>(h)) {
+      if (!py::isinstance<py::str>(item.first)) throw ValueError("config: keys must be strings");
+      c.set(item.first.cast<std::string>(), from_python(item.second, depth + 1));
+    }
+    return c;
+  }
+  throw TypeError("config: unsupported value of type " + type_of(h));
+}
+
+// ---- Module methods ---------------------------------------------------------------------------
 
 py::object call(Module& m, py::handle x) {
   if (py::isinstance<Var>(x)) {
     Var v = x.cast<Var>();
-    check_width(m, v.shape());
+    nn::check_input(m, v.shape());
     return py::cast(m.forward(v));
   }
   Tensor t = to_tensor(x, m.dtype(), "input");
-  check_width(m, t.shape());
+  nn::check_input(m, t.shape());
   Tensor y;
   {
     py::gil_scoped_release nogil;
     NoGradGuard no_grad;
+    nn::FreezeRunningState frozen;  // inference: the mode's computation, no state moves
     y = m.forward(Var(t)).data();
   }
   return to_numpy(y);
@@ -94,58 +182,188 @@ void load_state_dict(const Module& m, py::dict d, bool strict) {
   for (auto& [v, t] : todo) v.mutable_data().copy_from(t);
 }
 
+
 }  // namespace
 
 void bind_nn(py::module_& m) {
   py::module_ nn = m.def_submodule("nn", "Neural network modules.");
   py::class_<Module, std::shared_ptr<Module>>(nn, "Module", "Base class of cgan modules.")
       .def("__call__", &call, "x"_a,
-           "On a Tensor: forward with a graph, returns a Tensor. On an array: inference, "
-           "returns a NumPy array.")
+           "On a Tensor: forward with a graph, returns a Tensor. On an array: inference "
+           "(no graph, no running statistics move), returns a NumPy array.")
       .def("forward", [](Module& m, const Var& x) { return m.forward(x); })
       .def("parameters", &Module::parameters, "The parameter Tensors (shared, not copies).")
       .def("named_parameters", [](const Module& m) { return m.named_parameters(); })
       .def("named_buffers", [](const Module& m) { return m.named_buffers(); })
-      .def("state_dict", &state_dict, "Parameters and buffers as NumPy copies, by name.")
-      .def("load_state_dict", &load_state_dict, "state"_a, "strict"_a = true)
-      .def("_config", &Module::config)
+      .def("named_children", [](const Module& m) { return m.children(); })
+      .def("state_dict", &state_dict, "Parameters and buffers as NumPy copies, by PyTorch's names.")
+      .def("load_state_dict", [](const Module& m, py::handle d, py::handle strict) {
+             if (!py::isinstance<py::dict>(d))
+               throw TypeError("load_state_dict: state must be a dict of arrays, got " + type_of(d));
+             load_state_dict(m, py::reinterpret_borrow<py::dict>(d), bool_arg(strict, "load_state_dict: strict"));
+           }, "state"_a, "strict"_a = true)
+      .def("_config", [](const Module& m) { return to_python(m.config()); })
+      .def("train", [](std::shared_ptr<Module> m, py::handle mode) {
+             m->set_training(bool_arg(mode, "train: mode"));
+             return m;
+           }, "mode"_a = true, "Train mode (batch statistics, dropout on) for this module and its children.")
+      .def("eval", [](std::shared_ptr<Module> m) {
+             m->set_training(false);
+             return m;
+           }, "Eval mode (running statistics, dropout off) for this module and its children.")
+      .def_property_readonly("training", &Module::training)
+      .def("out_shape", [](const Module& m, py::handle in) {
+             return py::tuple(py::cast(m.out_shape(shape_arg(in, m.type_name() + ".out_shape: in_shape"))));
+           }, "in_shape"_a, "Per-sample output shape for a per-sample input shape (ValueError if it does not fit).")
+      .def_property_readonly("in_shape", [](const Module& m) -> py::object {
+             auto s = m.in_shape();
+             if (!s) return py::none();
+             return py::tuple(py::cast(*s));
+           }, "The per-sample input shape the module requires, or None when it takes several.")
       .def("astype", [](std::shared_ptr<Module> m, py::object dt) {
-             auto d = parse_dtype(dt);  // Fix: None gave an empty optional, dereferenced (UB)
+             auto d = parse_dtype(dt);
              if (!d) throw TypeError("dtype must be float32 or float64, got None");
              m->to(*d);
              return m;
            }, "dtype"_a, "Converts parameters in place to float32 or float64; returns the module.")
       .def_property_readonly("dtype", [](const Module& m) { return dtype_object(m.dtype()); })
       .def_property_readonly("in_features", [](const Module& m) -> py::object {
-        return m.in_features() < 0 ? py::object(py::none()) : py::int_(m.in_features());
+        auto s = m.in_shape();
+        return s && s->size() == 1 ? py::object(py::int_((*s)[0])) : py::object(py::none());
       })
       .def_property_readonly("out_features", [](const Module& m) -> py::object {
-        return m.out_features() < 0 ? py::object(py::none()) : py::int_(m.out_features());
+        auto s = m.in_shape();
+        if (!s) return py::none();
+        Shape o = m.out_shape(*s);
+        return o.size() == 1 ? py::object(py::int_(o[0])) : py::object(py::none());
       })
       .def("num_parameters", [](const Module& m) {
         int64_t n = 0;
         for (auto& p : m.parameters()) n += p.numel();
         return n;
       })
-      .def("__repr__", [](const Module& m) { return m.type_name() + "(" + m.config() + ")"; });
+      .def("__repr__", [](const Module& m) {
+        return m.type_name() + "(" + py::str(to_python(m.config())).cast<std::string>() + ")";
+      });
+
+  nn.def("_from_config", [](py::handle cfg, py::handle seed) {
+          Rng rng(seed_or_random(seed));
+          return nn::from_config(from_python(cfg), rng);
+        }, "config"_a, "seed"_a = py::none());
+  nn.def("_parameter_count", [](py::handle cfg) { return nn::parameter_count(from_python(cfg)); });
+  nn.def("_module_types", &nn::module_types);
+  nn.def("_spectral_norm_all", [](nn::ModulePtr mod, py::handle seed) {
+          Rng rng(seed_or_random(seed));
+          return nn::spectral_norm_all(mod, rng);
+        }, "module"_a, "seed"_a = py::none());
 
   py::class_<nn::Linear, Module, std::shared_ptr<nn::Linear>>(nn, "Linear",
                                                               "y = x @ weight.T + bias, weight (out, in).")
-      .def(py::init([](int64_t in, int64_t out, bool bias, std::string init, py::object seed) {
+      .def(py::init([](py::handle in, py::handle out, py::handle bias, py::handle init, py::handle seed) {
              Rng rng(seed_or_random(seed));
-             return std::make_shared<nn::Linear>(in, out, bias, init, rng);
+             return std::make_shared<nn::Linear>(int_arg(in, "Linear: in_features"), int_arg(out, "Linear: out_features"),
+                                                 bool_arg(bias, "Linear: bias"), str_arg(init, "Linear: init"), rng);
            }),
-           "in_features"_a, "out_features"_a, "bias"_a = true, "init"_a = "default",
-           "seed"_a = py::none())
+           "in_features"_a, "out_features"_a, "bias"_a = true, "init"_a = "default", "seed"_a = py::none())
       .def_property_readonly("weight", &nn::Linear::weight)
       .def_property_readonly("bias", [](const nn::Linear& l) -> py::object {
         return l.bias().defined() ? py::cast(l.bias()) : py::none();
       });
 
+  auto conv_opts = [](const char* who, py::handle in, py::handle out, py::handle k, py::handle s, py::handle p,
+                      py::handle op, py::handle bias, py::handle init) {
+    std::string w(who);
+    nn::ConvOptions o;
+    o.in_channels = int_arg(in, w + ": in_channels");
+    o.out_channels = int_arg(out, w + ": out_channels");
+    o.kernel_size = pair_arg(k, w + ": kernel_size");
+    o.geometry.stride = pair_arg(s, w + ": stride");
+    o.geometry.padding = pair_arg(p, w + ": padding");
+    o.geometry.output_padding = pair_arg(op, w + ": output_padding");
+    o.bias = bool_arg(bias, w + ": bias");
+    o.init = str_arg(init, w + ": init");
+    return o;
+  };
+  py::class_<nn::Conv2d, Module, std::shared_ptr<nn::Conv2d>>(
+      nn, "Conv2d", "2-D convolution of (N, C_in, H, W) images; weight (out, in, kh, kw).\n"
+                    "H_out = (H + 2 padding - kernel_size) // stride + 1.")
+      .def(py::init([conv_opts](py::handle in, py::handle out, py::handle k, py::handle s, py::handle p,
+                                py::handle bias, py::handle init, py::handle seed) {
+             Rng rng(seed_or_random(seed));
+             return std::make_shared<nn::Conv2d>(conv_opts("Conv2d", in, out, k, s, p, py::int_(0), bias, init), rng);
+           }),
+           "in_channels"_a, "out_channels"_a, "kernel_size"_a, "stride"_a = 1, "padding"_a = 0, "bias"_a = true,
+           "init"_a = "default", "seed"_a = py::none())
+      .def_property_readonly("weight", &nn::Conv2d::weight)
+      .def_property_readonly("bias", [](const nn::Conv2d& l) -> py::object {
+        return l.bias().defined() ? py::cast(l.bias()) : py::none();
+      });
+  py::class_<nn::ConvTranspose2d, nn::Conv2d, std::shared_ptr<nn::ConvTranspose2d>>(
+      nn, "ConvTranspose2d", "Transposed 2-D convolution; weight (in, out, kh, kw).\n"
+                             "H_out = (H - 1) stride - 2 padding + kernel_size + output_padding.")
+      .def(py::init([conv_opts](py::handle in, py::handle out, py::handle k, py::handle s, py::handle p,
+                                py::handle op, py::handle bias, py::handle init, py::handle seed) {
+             Rng rng(seed_or_random(seed));
+             return std::make_shared<nn::ConvTranspose2d>(
+                 conv_opts("ConvTranspose2d", in, out, k, s, p, op, bias, init), rng);
+           }),
+           "in_channels"_a, "out_channels"_a, "kernel_size"_a, "stride"_a = 1, "padding"_a = 0,
+           "output_padding"_a = 0, "bias"_a = true, "init"_a = "default", "seed"_a = py::none());
+
+  py::class_<nn::BatchNorm, Module, std::shared_ptr<nn::BatchNorm>>(nn, "_BatchNorm");
+  py::class_<nn::BatchNorm1d, nn::BatchNorm, std::shared_ptr<nn::BatchNorm1d>>(
+      nn, "BatchNorm1d", "Batch normalisation of (N, C) or (N, C, L), PyTorch's semantics.")
+      .def(py::init([](py::handle c, py::handle eps, py::handle mom, py::handle affine) {
+             return std::make_shared<nn::BatchNorm1d>(int_arg(c, "BatchNorm1d: num_features"),
+                                                      finite_arg(eps, "BatchNorm1d: eps"),
+                                                      finite_arg(mom, "BatchNorm1d: momentum"),
+                                                      bool_arg(affine, "BatchNorm1d: affine"));
+           }),
+           "num_features"_a, "eps"_a = 1e-5, "momentum"_a = 0.1, "affine"_a = true);
+  py::class_<nn::BatchNorm2d, nn::BatchNorm, std::shared_ptr<nn::BatchNorm2d>>(
+      nn, "BatchNorm2d", "Batch normalisation of (N, C, H, W) per channel, PyTorch's semantics.")
+      .def(py::init([](py::handle c, py::handle eps, py::handle mom, py::handle affine) {
+             return std::make_shared<nn::BatchNorm2d>(int_arg(c, "BatchNorm2d: num_features"),
+                                                      finite_arg(eps, "BatchNorm2d: eps"),
+                                                      finite_arg(mom, "BatchNorm2d: momentum"),
+                                                      bool_arg(affine, "BatchNorm2d: affine"));
+           }),
+           "num_features"_a, "eps"_a = 1e-5, "momentum"_a = 0.1, "affine"_a = true);
+  py::class_<nn::LayerNorm, Module, std::shared_ptr<nn::LayerNorm>>(
+      nn, "LayerNorm", "Normalises each sample over its trailing dims `normalized_shape`.")
+      .def(py::init([](py::handle shape, py::handle eps, py::handle affine) {
+             return std::make_shared<nn::LayerNorm>(shape_arg(shape, "LayerNorm: normalized_shape"),
+                                                    finite_arg(eps, "LayerNorm: eps"),
+                                                    bool_arg(affine, "LayerNorm: elementwise_affine"));
+           }),
+           "normalized_shape"_a, "eps"_a = 1e-5, "elementwise_affine"_a = true);
+
+  py::class_<nn::Flatten, Module, std::shared_ptr<nn::Flatten>>(nn, "Flatten", "(N, *shape) -> (N, prod(shape)).")
+      .def(py::init<>());
+  py::class_<nn::Unflatten, Module, std::shared_ptr<nn::Unflatten>>(nn, "Unflatten", "(N, prod(shape)) -> (N, *shape).")
+      .def(py::init([](py::handle s) { return std::make_shared<nn::Unflatten>(shape_arg(s, "Unflatten: shape")); }),
+           "shape"_a);
+  py::class_<nn::Upsample, Module, std::shared_ptr<nn::Upsample>>(nn, "Upsample",
+                                                                  "Nearest-neighbour upsampling of (N, C, H, W).")
+      .def(py::init([](py::handle s) {
+             auto p = pair_arg(s, "Upsample: scale_factor");
+             return std::make_shared<nn::Upsample>(p[0], p[1]);
+           }),
+           "scale_factor"_a);
+  py::class_<nn::Dropout, Module, std::shared_ptr<nn::Dropout>>(
+      nn, "Dropout", "Zeroes elements with probability p in train mode (scaling the rest by 1/(1-p)).")
+      .def(py::init([](py::handle p, py::handle seed) {
+             return std::make_shared<nn::Dropout>(finite_arg(p, "Dropout: p"), seed_or_random(seed));
+           }),
+           "p"_a = 0.5, "seed"_a = py::none())
+      .def_property_readonly("p", &nn::Dropout::p);
+
   py::class_<nn::Activation, Module, std::shared_ptr<nn::Activation>>(
       nn, "Activation", "Elementwise activation: relu, leaky_relu, tanh, sigmoid, elu, softplus, identity.")
-      .def(py::init([](std::string name, py::object param) {
-             return std::make_shared<nn::Activation>(name, activation_param(param, "Activation: param"));
+      .def(py::init([](py::handle name, py::handle param) {
+             std::optional<double> p;
+             if (!param.is_none()) p = finite_arg(param, "Activation: param");
+             return std::make_shared<nn::Activation>(str_arg(name, "Activation: name"), p);
            }),
            "name"_a, "param"_a = py::none())
       .def_property_readonly("name", &nn::Activation::name)
@@ -156,15 +374,15 @@ void bind_nn(py::module_& m) {
              std::vector<nn::ModulePtr> ls;
              for (py::handle h : layers) {
                if (!py::isinstance<Module>(h))
-                 throw TypeError("Sequential: expected cgan.nn modules, got " +
-                                 py::str(py::type::of(h)).cast<std::string>());
+                 throw TypeError("Sequential: expected cgan.nn modules, got " + type_of(h));
                ls.push_back(h.cast<nn::ModulePtr>());
              }
              return std::make_shared<nn::Sequential>(ls);
            }))
       .def("__len__", [](const nn::Sequential& s) { return s.layers().size(); })
-      .def("__getitem__", [](const nn::Sequential& s, int64_t i) {
+      .def("__getitem__", [](const nn::Sequential& s, py::handle idx) {
         int64_t n = static_cast<int64_t>(s.layers().size());
+        int64_t i = int_arg(idx, "Sequential index");
         if (i < 0) i += n;
         if (i < 0 || i >= n) throw py::index_error("layer index out of range");
         return s.layers()[i];
@@ -174,17 +392,19 @@ void bind_nn(py::module_& m) {
 
   py::class_<nn::MLP, nn::Sequential, std::shared_ptr<nn::MLP>>(nn, "MLP",
       "Linear -> activation -> ... -> Linear (-> out_activation).")
-      .def(py::init([](int64_t in, std::vector<int64_t> hidden, int64_t out, std::string act,
-                       py::object out_act, bool sn, std::string init, py::object slope, py::object seed) {
+      .def(py::init([](py::handle in, py::handle hidden, py::handle out, py::handle act, py::handle out_act,
+                       py::handle sn, py::handle init, py::handle slope, py::handle seed) {
              nn::MLPOptions o;
-             o.in_features = in;
-             o.hidden = hidden;
-             o.out_features = out;
-             o.activation = act;
-             o.out_activation = out_act.is_none() ? "identity" : out_act.cast<std::string>();
-             o.spectral_norm = sn;
-             o.init = init;
-             o.negative_slope = activation_param(slope, "MLP: negative_slope");
+             o.in_features = int_arg(in, "MLP: in_features");
+             if (!(py::isinstance<py::list>(hidden) || py::isinstance<py::tuple>(hidden)))
+               throw TypeError("MLP: hidden must be a list of widths, got " + type_of(hidden));
+             for (py::handle h : hidden) o.hidden.push_back(int_arg(h, "MLP: hidden width"));
+             o.out_features = int_arg(out, "MLP: out_features");
+             o.activation = str_arg(act, "MLP: activation");
+             o.out_activation = out_act.is_none() ? "identity" : str_arg(out_act, "MLP: out_activation");
+             o.spectral_norm = bool_arg(sn, "MLP: spectral_norm");
+             o.init = str_arg(init, "MLP: init");
+             o.negative_slope = finite_arg(slope, "MLP: negative_slope");
              Rng rng(seed_or_random(seed));
              return std::make_shared<nn::MLP>(o, rng);
            }),
@@ -193,16 +413,19 @@ void bind_nn(py::module_& m) {
            "negative_slope"_a = 0.2, "seed"_a = py::none());
 
   py::class_<nn::SpectralNorm, Module, std::shared_ptr<nn::SpectralNorm>>(
-      nn, "SpectralNorm", "Wraps a Linear so that it uses W / sigma(W) (Miyato et al. 2018).")
-      .def(py::init([](std::shared_ptr<nn::Linear> lin, int iters, py::object seed) {
+      nn, "SpectralNorm", "Wraps a Linear/Conv2d/ConvTranspose2d so that it uses W / sigma(W) (Miyato et al. 2018).")
+      .def(py::init([](nn::ModulePtr inner, py::handle iters, py::handle seed) {
              Rng rng(seed_or_random(seed));
-             return std::make_shared<nn::SpectralNorm>(lin, iters, rng);
+             int64_t it = int_arg(iters, "SpectralNorm: power_iterations");
+             if (it < 1 || it > 1000) throw ValueError("SpectralNorm: power_iterations must be in [1, 1000]");
+             return std::make_shared<nn::SpectralNorm>(inner, int(it), rng);
            }),
            "module"_a, "power_iterations"_a = 1, "seed"_a = py::none())
       .def_property_readonly("module", &nn::SpectralNorm::inner)
       .def("sigma", &nn::SpectralNorm::sigma, "sigma(W) estimated with the current u.")
       .def("normalized_weight", [](nn::SpectralNorm& s) {
         NoGradGuard g;
+        nn::FreezeRunningState frozen;
         return s.normalized_weight();
       });
 }

@@ -41,7 +41,7 @@ class EbGan : public Objective {
     if (pt_weight_ > 0) loss = add(loss, mul(pulling_away(code(D, fake)), pt_weight_));
     return loss;
   }
-  int64_t d_out_features(int64_t data_dim) const override { return data_dim; }
+  Shape d_out_shape(const Shape& data) const override { return data; }
 
  private:
   // Per-sample mean squared reconstruction error ||D(x) - x||^2 / dim, shape (N, 1).

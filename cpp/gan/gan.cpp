@@ -52,21 +52,27 @@ GAN::GAN(nn::ModulePtr G, nn::ModulePtr D, std::shared_ptr<optim::Optimizer> g_o
     throw ValueError("GAN: d_steps and g_steps must be >= 1");
   if (cfg.prior != "normal" && cfg.prior != "uniform")
     throw ValueError("GAN: prior must be 'normal' or 'uniform', got '" + cfg.prior + "'");
-  int64_t gin = G_->in_features();
-  if (gin >= 0 && gin != cfg.z_dim)
-    throw ValueError("GAN: z_dim = " + std::to_string(cfg.z_dim) + " but the generator expects " +
-                     std::to_string(gin) + " input features");
-  data_dim_ = G_->out_features();
-  int64_t din = D_->in_features();
-  if (data_dim_ >= 0 && din >= 0 && din != data_dim_)
-    throw ValueError("GAN: the generator makes " + std::to_string(data_dim_) +
-                     " features but the discriminator expects " + std::to_string(din));
-  if (data_dim_ < 0) data_dim_ = din;
-  int64_t dout = D_->out_features();
-  if (data_dim_ >= 0 && dout >= 0 && dout != obj_->d_out_features(data_dim_))
-    throw ValueError("GAN: loss '" + obj_->name() + "' needs a discriminator with " +
-                     std::to_string(obj_->d_out_features(data_dim_)) + " output feature(s), got " +
-                     std::to_string(dout));
+  auto gin = G_->in_shape();
+  if (gin && *gin != Shape{cfg.z_dim})
+    throw ValueError("GAN: z_dim = " + std::to_string(cfg.z_dim) + " but the generator expects input " +
+                     nn::batch_shape_str(*gin));
+  try {
+    data_shape_ = G_->out_shape({cfg.z_dim});
+  } catch (const ValueError& e) {
+    throw ValueError("GAN: the generator cannot take noise " + nn::batch_shape_str({cfg.z_dim}) + ": " + e.what());
+  }
+  Shape dout;
+  try {
+    dout = D_->out_shape(data_shape_);
+  } catch (const ValueError& e) {
+    throw ValueError("GAN: the generator makes " + nn::batch_shape_str(data_shape_) +
+                     " but the discriminator cannot take it: " + e.what());
+  }
+  Shape want = obj_->d_out_shape(data_shape_);
+  if (dout != want)
+    throw ValueError("GAN: loss '" + obj_->name() + "' needs a discriminator output of shape " +
+                     nn::batch_shape_str(want) + ", got " + nn::batch_shape_str(dout) + " for data " +
+                     nn::batch_shape_str(data_shape_));
   if (G_->dtype() != D_->dtype()) throw TypeError("GAN: generator and discriminator dtypes differ");
 }
 
@@ -76,13 +82,12 @@ Tensor GAN::noise(int64_t n, Rng& rng) const {
 }
 
 void GAN::check_data(const Tensor& data, const char* what) const {
-  if (data.ndim() != 2)
-    throw ValueError(std::string(what) + " must be a 2-D array (N, features), got shape " +
+  Shape sample = data.ndim() >= 1 ? Shape(data.shape().begin() + 1, data.shape().end()) : Shape{};
+  if (data.ndim() < 2 || sample != data_shape_)
+    throw ValueError(std::string(what) + " must have shape " + nn::batch_shape_str(data_shape_) +
+                     " (what the generator makes and the discriminator takes), got " +
                      shape_str(data.shape()));
   if (data.shape()[0] == 0) throw ValueError(std::string(what) + " is empty");
-  if (data_dim_ >= 0 && data.shape()[1] != data_dim_)
-    throw ValueError(std::string(what) + " has " + std::to_string(data.shape()[1]) +
-                     " features per row, but the networks work on " + std::to_string(data_dim_));
   if (!kernels::all_finite(data))
     throw ValueError(std::string(what) + " contains NaN or infinite values");
 }
@@ -98,6 +103,7 @@ std::pair<DLoss, double> GAN::d_update(const Tensor& real) {
   Var fake;
   {
     NoGradGuard no_grad;  // D's update treats G's samples as data
+    nn::FreezeRunningState frozen;  // and G, not being updated, keeps its running state
     fake = G_->forward(Var(noise(real.shape()[0], rng_)));
   }
   d_opt_->zero_grad();
@@ -119,7 +125,9 @@ std::pair<double, double> GAN::g_update(int64_t batch) {
   Var loss;
   {
     FrozenParams frozen(*D_);
-    loss = obj_->g_loss(*D_, G_->forward(Var(noise(batch, rng_))));
+    Var fake = G_->forward(Var(noise(batch, rng_)));
+    nn::FreezeRunningState frozen_state;  // D is not being updated
+    loss = obj_->g_loss(*D_, fake);
     check_finite(loss.data().item(), "the generator loss");
     backward({loss});
   }
@@ -130,6 +138,12 @@ std::pair<double, double> GAN::g_update(int64_t batch) {
 }
 
 StepRecord GAN::iterate(const std::function<Tensor()>& next_real) {
+  // Both networks train with batch statistics and dropout; each moves its running state
+  // only in its own update (d_update/g_update freeze the other one), and dropout draws
+  // from the GAN's Rng so that a seeded run repeats.
+  G_->set_training(true);
+  D_->set_training(true);
+  nn::ForwardRngScope dropout_rng(&rng_);
   StepRecord rec;
   int64_t batch = 0;
   for (int64_t k = 0; k < cfg_.d_steps; ++k) {
@@ -183,24 +197,44 @@ std::vector<StepRecord> GAN::fit(const Tensor& data, int64_t steps, int64_t batc
   return log;
 }
 
-Tensor GAN::sample(int64_t n, Rng* rng) {
+namespace {
+// Runs f with `m` in the given mode and no graph, then restores m's mode. A
+// training-mode look (training=true) still moves no running state.
+template <class F>
+Tensor look(nn::Module& m, bool training, F f) {
+  bool was = m.training();
+  m.set_training(training);
+  try {
+    NoGradGuard no_grad;
+    nn::FreezeRunningState frozen;
+    Tensor out = f();
+    m.set_training(was);
+    return out;
+  } catch (...) {
+    m.set_training(was);
+    throw;
+  }
+}
+}  // namespace
+
+Tensor GAN::sample(int64_t n, Rng* rng, bool training) {
   if (n < 1) throw ValueError("sample: n must be >= 1, got " + std::to_string(n));
-  NoGradGuard no_grad;
-  return G_->forward(Var(noise(n, rng ? *rng : sample_rng_))).data();
+  Tensor z = noise(n, rng ? *rng : sample_rng_);
+  return look(*G_, training, [&] { return G_->forward(Var(z)).data(); });
 }
 
-Tensor GAN::generate(const Tensor& z) {
+Tensor GAN::generate(const Tensor& z, bool training) {
   if (z.ndim() != 2 || z.shape()[1] != cfg_.z_dim)
     throw ValueError("generate: z must have shape (n, " + std::to_string(cfg_.z_dim) + "), got " +
                      shape_str(z.shape()));
-  NoGradGuard no_grad;
-  return G_->forward(Var(z.dtype() == G_->dtype() ? z : z.to(G_->dtype()))).data();
+  Tensor zz = z.dtype() == G_->dtype() ? z : z.to(G_->dtype());
+  return look(*G_, training, [&] { return G_->forward(Var(zz)).data(); });
 }
 
-Tensor GAN::discriminate(const Tensor& x) {
+Tensor GAN::discriminate(const Tensor& x, bool training) {
   check_data(x, "x");
-  NoGradGuard no_grad;
-  return D_->forward(Var(x.dtype() == D_->dtype() ? x : x.to(D_->dtype()))).data();
+  Tensor xx = x.dtype() == D_->dtype() ? x : x.to(D_->dtype());
+  return look(*D_, training, [&] { return D_->forward(Var(xx)).data(); });
 }
 
 }  // namespace cgan::gan

@@ -47,13 +47,17 @@ class GAN {
   std::vector<StepRecord> fit(const Tensor& data, int64_t steps, int64_t batch_size, double seconds,
                               int64_t log_every, int64_t log_at);
 
-  Tensor sample(int64_t n, Rng* rng = nullptr);  // G(z), no graph; sampler Rng by default
-  Tensor generate(const Tensor& z);              // G(z), no graph
-  Tensor discriminate(const Tensor& x);          // raw D(x), no graph
+  // Using the model, with no graph: G in eval mode (running statistics, no dropout)
+  // unless `training`; the modules' modes are restored afterwards.
+  Tensor sample(int64_t n, Rng* rng = nullptr, bool training = false);  // sampler Rng by default
+  Tensor generate(const Tensor& z, bool training = false);
+  Tensor discriminate(const Tensor& x, bool training = false);  // raw D(x)
   Tensor noise(int64_t n, Rng& rng) const;       // z from the prior
 
-  // Throws ValueError unless data is (N, data width) with finite values.
+  // Throws ValueError unless data is (N, *data_shape()) with finite values.
   void check_data(const Tensor& data, const char* what) const;
+  // Per-sample shape of the data: what G makes and D takes.
+  const Shape& data_shape() const { return data_shape_; }
 
   const GANConfig& config() const { return cfg_; }
   const Objective& objective() const { return *obj_; }
@@ -79,7 +83,7 @@ class GAN {
   std::unique_ptr<Objective> obj_;
   Rng rng_, sample_rng_;
   int64_t steps_ = 0;
-  int64_t data_dim_ = -1;
+  Shape data_shape_;
 };
 
 }  // namespace cgan::gan

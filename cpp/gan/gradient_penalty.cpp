@@ -14,6 +14,9 @@ using namespace cgan::ops;
 
 Var gradient_penalty(nn::Module& D, const Tensor& x, bool one_sided) {
   Var at(x, /*requires_grad=*/true);
+  // An extra look at D, not a training batch: batch-norm statistics and spectral
+  // norm's power iteration stay where the real and fake batches left them.
+  nn::FreezeRunningState frozen;
   Var v = D.forward(at);
   Var g = grad({v}, {at}, {ones_like(v)}, /*create_graph=*/true)[0];
   Var excess = sub(row_norm(flatten_rows(g)), 1.0);

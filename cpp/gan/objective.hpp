@@ -50,9 +50,9 @@ class Objective {
   virtual Var g_loss(nn::Module& D, const Var& fake) const = 0;
   // Constraint applied after every discriminator update (weight clipping for wgan).
   virtual void after_d_step(nn::Module& D) const {}
-  // Width of the discriminator's output for data of width data_dim (1, or data_dim
-  // for an autoencoder discriminator).
-  virtual int64_t d_out_features(int64_t data_dim) const { return 1; }
+  // Per-sample shape of the discriminator's output for data of per-sample shape
+  // `data` ((1,), or the data's own shape for an autoencoder discriminator).
+  virtual Shape d_out_shape(const Shape& data) const { return {1}; }
   virtual OptimizerDefaults default_optimizer(bool discriminator) const { return {}; }
 };
 

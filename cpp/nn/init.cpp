@@ -7,15 +7,19 @@ namespace cgan::nn {
 
 bool is_init_scheme(const std::string& s) {
   return s == "default" || s == "he_uniform" || s == "he_normal" || s == "glorot_uniform" ||
-         s == "glorot_normal" || s == "normal";
+         s == "glorot_normal" || s == "normal" || s == "dcgan";
 }
 
-void init_linear(Tensor& w, Tensor* b, const std::string& s, Rng& rng) {
+const char* init_schemes() {
+  return "default, he_uniform, he_normal, glorot_uniform, glorot_normal, normal, dcgan";
+}
+
+void init_weight(Tensor& w, Tensor* b, const std::string& s, Rng& rng) {
   if (!is_init_scheme(s))
-    throw ValueError("unknown init '" + s +
-                     "'; expected one of default, he_uniform, he_normal, glorot_uniform, "
-                     "glorot_normal, normal");
-  double fan_out = double(w.shape()[0]), fan_in = double(w.shape()[1]);
+    throw ValueError("unknown init '" + s + "'; expected one of " + init_schemes());
+  double receptive = 1;
+  for (int64_t i = 2; i < w.ndim(); ++i) receptive *= double(w.shape()[i]);
+  double fan_out = double(w.shape()[0]) * receptive, fan_in = double(w.shape()[1]) * receptive;
   Tensor nw;
   if (s == "default") {
     double bound = fan_in > 0 ? 1.0 / std::sqrt(fan_in) : 0.0;

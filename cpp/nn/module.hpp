@@ -1,119 +1,120 @@
-// Modules: a forward function of Vars plus named parameters (and buffers, state that
-// is saved but not trained, such as spectral norm's power-iteration vector).
+// Modules: a forward function of Vars, named parameters and buffers (state that is
+// saved but not trained: batch-norm statistics, spectral norm's u), child modules, a
+// train/eval mode and a shape contract. Shapes here are per sample: a module maps a
+// batch (N, *in) to (N, *out_shape(in)) and out_shape throws ValueError, naming the
+// module, for an input it cannot take. Sequential checks its layers with it.
 #pragma once
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "../autograd/variable.hpp"
 #include "../tensor/rng.hpp"
+#include "config.hpp"
 
 namespace cgan::nn {
 
+class Module;
+using ModulePtr = std::shared_ptr<Module>;
 using Named = std::vector<std::pair<std::string, Var>>;
+using NamedModules = std::vector<std::pair<std::string, ModulePtr>>;
+
+// ---- forward context ------------------------------------------------------------------
+// Running state (batch-norm statistics, spectral norm's power iteration) moves only in
+// train-mode forwards outside a FreezeRunningState scope: the GAN freezes the network
+// that is not being updated and the extra forward of a gradient penalty.
+bool running_state_frozen();
+class FreezeRunningState {
+ public:
+  FreezeRunningState();
+  ~FreezeRunningState();
+  FreezeRunningState(const FreezeRunningState&) = delete;
+  FreezeRunningState& operator=(const FreezeRunningState&) = delete;
+ private:
+  bool prev_;
+};
+
+// The Rng that train-mode Dropout draws from: the GAN's own during its steps (so a
+// seeded run is repeatable), otherwise the module's own.
+Rng* forward_rng();
+class ForwardRngScope {
+ public:
+  explicit ForwardRngScope(Rng* rng);
+  ~ForwardRngScope();
+  ForwardRngScope(const ForwardRngScope&) = delete;
+  ForwardRngScope& operator=(const ForwardRngScope&) = delete;
+ private:
+  Rng* prev_;
+};
+
+// ---- Module ----------------------------------------------------------------------------
 
 class Module {
  public:
   virtual ~Module() = default;
   virtual Var forward(const Var& x) = 0;
   virtual std::string type_name() const = 0;
-  // Architecture as JSON text: enough for cgan.nn.from_config to rebuild the module.
-  virtual std::string config() const = 0;
-  // Expected input width (last axis) or -1 when any width is accepted.
-  virtual int64_t in_features() const { return -1; }
-  virtual int64_t out_features() const { return -1; }
+  // Architecture: enough for from_config (registry.hpp) to rebuild the module.
+  virtual Config config() const = 0;
+  // Per-sample output shape for a per-sample input shape; ValueError naming the module
+  // when the input does not fit.
+  virtual Shape out_shape(const Shape& in) const = 0;
+  // The per-sample input shape the module requires, when it fixes one (Linear: (in,)).
+  virtual std::optional<Shape> in_shape() const { return std::nullopt; }
 
-  virtual Named named_parameters() const { return {}; }
-  virtual Named named_buffers() const { return {}; }
-  std::vector<Var> parameters() const;
+  virtual NamedModules children() const { return {}; }
+  virtual Named own_parameters() const { return {}; }
+  virtual Named own_buffers() const { return {}; }
+  // Own entries first, then each child's under "<child name>.", as PyTorch names them.
+  Named named_parameters() const;
+  Named named_buffers() const;
+  std::vector<Var> parameters() const;  // each parameter once, even when shared
+
+  // Train mode (the default) or eval mode, for this module and all its descendants.
+  void set_training(bool on);
+  bool training() const { return training_; }
+
   // Converts parameters and buffers to `dtype` in place (the Var handles stay the same,
   // so optimizers built earlier keep working).
   void to(DType dtype);
   DType dtype() const;
-};
 
-using ModulePtr = std::shared_ptr<Module>;
-
-// y = x W^T + b, W of shape (out, in).
-class Linear : public Module {
- public:
-  Linear(int64_t in, int64_t out, bool bias, const std::string& init, Rng& rng);
-  Var forward(const Var& x) override;
-  std::string type_name() const override { return "Linear"; }
-  std::string config() const override;
-  int64_t in_features() const override { return in_; }
-  int64_t out_features() const override { return out_; }
-  Named named_parameters() const override;
-  const Var& weight() const { return weight_; }
-  const Var& bias() const { return bias_; }
+ protected:
+  // Whether this forward may move running state (train mode, not frozen).
+  bool updates_running_state() const { return training_ && !running_state_frozen(); }
 
  private:
-  int64_t in_, out_;
-  std::string init_;
-  Var weight_, bias_;
+  bool training_ = true;
 };
 
-// Elementwise activation by name: relu, leaky_relu (param = negative slope), tanh,
-// sigmoid, elu (param = alpha), softplus, identity.
-class Activation : public Module {
- public:
-  explicit Activation(const std::string& name, double param = -1);  // param < 0: default
-  Var forward(const Var& x) override;
-  std::string type_name() const override { return "Activation"; }
-  std::string config() const override;
-  const std::string& name() const { return name_; }
-  double param() const { return param_; }
-  static bool is_name(const std::string& name);
-
- private:
-  std::string name_;
-  double param_;
-};
-
+// Layers applied in order; construction checks adjacent shapes where both are known.
 class Sequential : public Module {
  public:
   Sequential() = default;
   explicit Sequential(std::vector<ModulePtr> layers);
   Var forward(const Var& x) override;
   std::string type_name() const override { return "Sequential"; }
-  std::string config() const override;
-  int64_t in_features() const override;
-  int64_t out_features() const override;
-  Named named_parameters() const override;
-  Named named_buffers() const override;
+  Config config() const override;
+  Shape out_shape(const Shape& in) const override;
+  std::optional<Shape> in_shape() const override;
+  NamedModules children() const override;
   const std::vector<ModulePtr>& layers() const { return layers_; }
   // Output of layers [0, end): e.g. an autoencoder's code.
   Var forward_until(const Var& x, size_t end);
+  // Replaces layer i (same parameters expected: spectral normalisation wraps in place).
+  virtual void replace_layer(size_t i, ModulePtr layer) { layers_.at(i) = std::move(layer); }
 
  protected:
   std::vector<ModulePtr> layers_;
 };
 
-struct MLPOptions {
-  int64_t in_features = 0;
-  std::vector<int64_t> hidden;
-  int64_t out_features = 0;
-  std::string activation = "relu";
-  std::string out_activation = "identity";
-  double negative_slope = 0.2;  // for leaky_relu
-  bool spectral_norm = false;
-  std::string init = "default";
-};
-
-// Linear -> activation -> ... -> Linear -> out_activation.
-class MLP : public Sequential {
- public:
-  MLP(const MLPOptions& opt, Rng& rng);
-  std::string type_name() const override { return "MLP"; }
-  std::string config() const override;
-  const MLPOptions& options() const { return opt_; }
-
- private:
-  MLPOptions opt_;
-};
-
-// JSON string literal for a std::string (quotes and backslashes escaped).
-std::string json_str(const std::string& s);
+// "(N, 3, 28, 28)" for the per-sample shape (3, 28, 28): how errors name batch shapes.
+std::string batch_shape_str(const Shape& sample);
+// Per-sample shape of a batch; ValueError unless it has a batch axis.
+Shape sample_shape(const Shape& batch_shape, const std::string& who);
+// Throws ValueError naming `who` unless the module accepts a batch of this shape.
+void check_input(const Module& m, const Shape& batch_shape);
 
 }  // namespace cgan::nn

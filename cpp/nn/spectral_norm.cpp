@@ -10,28 +10,34 @@ namespace cgan::nn {
 namespace {
 // v / max(||v||, eps), raw (no graph).
 Tensor normalized(const Tensor& v, double eps) {
-  double n = std::sqrt(kernels::sum_all(kernels::map(v, [](auto a) { return a * a; })).item());
+  double n = std::sqrt(kernels::sum_squares(v));
   double s = 1.0 / std::max(n, eps);
   return kernels::map(v, [s](auto a) { return decltype(a)(a * s); });
 }
+// The weight as a matrix (shape[0], rest).
+Shape matrix_shape(const Var& w) { return {w.shape()[0], w.numel() / w.shape()[0]}; }
 }  // namespace
 
-SpectralNorm::SpectralNorm(std::shared_ptr<Linear> inner, int iters, Rng& rng, double eps)
+SpectralNorm::SpectralNorm(ModulePtr inner, int iters, Rng& rng, double eps)
     : inner_(std::move(inner)), iters_(iters), eps_(eps) {
-  if (!inner_) throw ValueError("SpectralNorm: needs a Linear module");
-  if (iters < 1) throw ValueError("SpectralNorm: power_iterations must be >= 1");
-  DType dt = inner_->weight().dtype();
-  u_ = Var(normalized(rng.normal({inner_->out_features()}, dt), eps_));
+  weighted_ = dynamic_cast<Weighted*>(inner_.get());
+  if (!weighted_)
+    throw ValueError("SpectralNorm: wraps a Linear, Conv2d or ConvTranspose2d, got " +
+                     (inner_ ? inner_->type_name() : std::string("None")));
+  if (iters < 1) throw ValueError("SpectralNorm: power_iterations must be >= 1, got " + std::to_string(iters));
+  const Var& w = weighted_->weight();
+  u_ = Var(normalized(rng.normal({w.shape()[0]}, w.dtype()), eps_));
 }
 
 Tensor SpectralNorm::power_iteration(bool update) {
-  const Tensor& w = inner_->weight().data();  // (out, in)
-  int64_t out = w.shape()[0], in = w.shape()[1];
+  const Var& wv = weighted_->weight();
+  Shape ms = matrix_shape(wv);
+  Tensor w = wv.data().reshape(ms);
   Tensor u = u_.data().dtype() == w.dtype() ? u_.data() : u_.data().to(w.dtype());
   Tensor v;
   for (int i = 0; i < (update ? iters_ : 1); ++i) {
-    v = normalized(kernels::matmul(u.reshape({1, out}), w, false, false).reshape({in}), eps_);
-    if (update) u = normalized(kernels::matmul(w, v.reshape({in, 1}), false, false).reshape({out}), eps_);
+    v = normalized(kernels::matmul(u.reshape({1, ms[0]}), w, false, false).reshape({ms[1]}), eps_);
+    if (update) u = normalized(kernels::matmul(w, v.reshape({ms[1], 1}), false, false).reshape({ms[0]}), eps_);
   }
   if (update) u_.mutable_data().copy_from(u);
   return v;
@@ -39,36 +45,44 @@ Tensor SpectralNorm::power_iteration(bool update) {
 
 double SpectralNorm::sigma() const {
   NoGradGuard no_grad;
-  return const_cast<SpectralNorm*>(this)->normalized_sigma().data().item();
+  return const_cast<SpectralNorm*>(this)->normalized_sigma(false).data().item();
 }
 
-Var SpectralNorm::normalized_sigma() {
-  // A forward that records a graph is a training step: advance the power iteration.
-  Tensor v = power_iteration(grad_enabled());
-  const Var& w = inner_->weight();
-  int64_t out = w.shape()[0], in = w.shape()[1];
+Var SpectralNorm::normalized_sigma(bool update) {
+  Tensor v = power_iteration(update);
+  const Var& w = weighted_->weight();
+  Shape ms = matrix_shape(w);
   // sigma = u^T W v with u, v constants: differentiable in W only.
-  Var wv = ops::matmul(w, ops::constant(v.reshape({in, 1})));
-  return ops::sum(ops::mul(wv, ops::constant(u_.data().reshape({out, 1}))));
+  Var wv = ops::matmul(ops::reshape(w, ms), ops::constant(v.reshape({ms[1], 1})));
+  return ops::sum(ops::mul(wv, ops::constant(u_.data().reshape({ms[0], 1}))));
 }
 
-Var SpectralNorm::normalized_weight() { return ops::div(inner_->weight(), normalized_sigma()); }
+Var SpectralNorm::normalized_weight() {
+  return ops::div(weighted_->weight(), normalized_sigma(updates_running_state()));
+}
 
 Var SpectralNorm::forward(const Var& x) {
-  return ops::linear(x, normalized_weight(), inner_->bias());
+  return weighted_->forward_with_weight(x, normalized_weight());
 }
 
-std::string SpectralNorm::config() const {
-  return "{\"type\": \"SpectralNorm\", \"power_iterations\": " + std::to_string(iters_) +
-         ", \"module\": " + inner_->config() + "}";
+Config SpectralNorm::config() const {
+  Config c;
+  c.set("type", "SpectralNorm");
+  c.set("power_iterations", iters_);
+  c.set("module", inner_->config());
+  return c;
 }
 
-Named SpectralNorm::named_parameters() const {
-  Named out;
-  for (auto& [n, p] : inner_->named_parameters()) out.emplace_back("module." + n, p);
-  return out;
-}
+}  // namespace cgan::nn
 
-Named SpectralNorm::named_buffers() const { return {{"u", u_}}; }
+namespace cgan::nn {
+
+ModulePtr spectral_norm_all(const ModulePtr& m, Rng& rng) {
+  if (dynamic_cast<SpectralNorm*>(m.get())) return m;
+  if (dynamic_cast<Weighted*>(m.get())) return std::make_shared<SpectralNorm>(m, 1, rng);
+  if (auto* seq = dynamic_cast<Sequential*>(m.get()))
+    for (size_t i = 0; i < seq->layers().size(); ++i) seq->replace_layer(i, spectral_norm_all(seq->layers()[i], rng));
+  return m;
+}
 
 }  // namespace cgan::nn

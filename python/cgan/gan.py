@@ -4,19 +4,14 @@ The loop itself runs in C++ (cgan._core.GANCore) with the GIL released; this fil
 chooses default optimizers, shows progress, turns the log into NumPy arrays and
 saves/loads checkpoints.
 """
-import json
 import numbers
-import os
-import secrets
-import zipfile
 
 import numpy as np
 
-from . import _core, nn, optim
+from . import _core, checkpoint, nn, optim
 
 __all__ = ["GAN"]
 
-_FORMAT = 1
 _HISTORY_KEYS = ("step", "d_loss", "g_loss", "penalty", "divergence", "d_grad_norm", "g_grad_norm")
 _MAX_COUNT = 2**62  # counts beyond this would overflow the core's int64 step arithmetic
 
@@ -44,27 +39,6 @@ def _default_optimizer(loss, options, module, discriminator):
     if d["type"] == "sgd":
         return optim.SGD(module.parameters(), lr=d["lr"])
     return optim.Adam(module.parameters(), lr=d["lr"], betas=d["betas"])
-
-
-def _optimizer_spec(opt):
-    """Type and hyperparameters of an optimizer, JSON-compatible."""
-    if isinstance(opt, optim.Adam):
-        return {"type": "Adam", "lr": opt.lr, "betas": list(opt.betas), "eps": opt.eps,
-                "weight_decay": opt.weight_decay}
-    if isinstance(opt, optim.RMSprop):
-        return {"type": "RMSprop", "lr": opt.lr, "alpha": opt.alpha, "eps": opt.eps,
-                "momentum": opt.momentum, "centered": opt.centered,
-                "weight_decay": opt.weight_decay}
-    if isinstance(opt, optim.SGD):
-        return {"type": "SGD", "lr": opt.lr, "momentum": opt.momentum,
-                "nesterov": opt.nesterov, "weight_decay": opt.weight_decay}
-    raise TypeError(f"cannot save an optimizer of type {type(opt).__name__}")
-
-
-def _optimizer_from_spec(spec, params):
-    spec = dict(spec)
-    kind = spec.pop("type")
-    return {"Adam": optim.Adam, "RMSprop": optim.RMSprop, "SGD": optim.SGD}[kind](params, **spec)
 
 
 def _check_optimizer(opt, module, which):
@@ -106,7 +80,7 @@ class GAN:
 
     def __init__(self, generator, discriminator, loss="non-saturating", z_dim=None,
                  prior="normal", d_steps=1, g_steps=1, g_optimizer=None, d_optimizer=None,
-                 seed=0, **options):
+                 seed=0, spectral_norm=False, **options):
         for m, which in ((generator, "generator"), (discriminator, "discriminator")):
             if not isinstance(m, nn.Module):
                 raise TypeError(f"{which} must be a cgan.nn module, got {type(m).__name__}")
@@ -116,13 +90,21 @@ class GAN:
         if z_dim is None:
             z_dim = generator.in_features
             if z_dim is None:
-                raise ValueError("z_dim is required when the generator accepts any width")
+                raise ValueError("z_dim is required when the generator does not fix its input "
+                                 "width (its first layer is not a Linear)")
         for name, v in (("z_dim", z_dim), ("d_steps", d_steps), ("g_steps", g_steps)):
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
                 raise TypeError(f"{name} must be an integer, got {v!r}")
             if not 1 <= v <= 2**31:
                 raise ValueError(f"{name} must be an integer in [1, 2**31], got {v!r}")
         seed = _seed("seed", seed)
+        if not isinstance(spectral_norm, (bool, np.bool_)):
+            raise TypeError(f"spectral_norm must be True or False, got {spectral_norm!r}")
+        if spectral_norm:
+            # In place: the parameters stay the same Tensors, so an optimizer built on
+            # D.parameters() before this call still updates them.
+            nn.spectral_norm(discriminator, seed=seed)
+        _refuse_batch_norm_with_penalty(loss, options, discriminator)
         for k in options:
             if not isinstance(k, str):
                 raise TypeError(f"objective option names must be strings, got {k!r}")
@@ -207,22 +189,29 @@ class GAN:
         return self.history
 
     # ---- using the model -------------------------------------------------------------
-    def sample(self, n, seed=None):
-        """n samples G(z) as a NumPy array (n, d). With a seed the noise comes from a
-        fresh RNG; without, from the GAN's sampling RNG (training is never affected)."""
+    def sample(self, n, seed=None, training=False):
+        """n samples G(z) as a NumPy array (n, *data_shape). With a seed the noise comes
+        from a fresh RNG; without, from the GAN's sampling RNG (training is never
+        affected). G runs in eval mode (batch norm's running statistics, no dropout)
+        unless ``training=True``; no running state moves either way."""
         n = _count("n", n)
         if seed is not None:
             seed = _seed("seed", seed)
-        return self._core.sample(n, seed)
+        return self._core.sample(n, seed, _flag("training", training))
 
-    def generate(self, z):
-        """G(z) for noise you provide, shape (n, z_dim)."""
-        return self._core.generate(z)
+    def generate(self, z, training=False):
+        """G(z) for noise you provide, shape (n, z_dim); eval mode unless training=True."""
+        return self._core.generate(z, _flag("training", training))
 
-    def discriminate(self, x):
-        """The discriminator's raw output on x (n, d): logits, critic values or, for
-        ebgan, reconstructions."""
-        return self._core.discriminate(x)
+    def discriminate(self, x, training=False):
+        """The discriminator's raw output on x (n, *data_shape): logits, critic values
+        or, for ebgan, reconstructions; eval mode unless training=True."""
+        return self._core.discriminate(x, _flag("training", training))
+
+    @property
+    def data_shape(self):
+        """Per-sample shape of the data: what G makes and D takes, e.g. (1, 28, 28)."""
+        return self._core.data_shape
 
     # ---- checkpoints ---------------------------------------------------------------------
     def save(self, path):
@@ -232,154 +221,54 @@ class GAN:
         The file is written next to `path` under a temporary name and then renamed over
         it, so an existing checkpoint is replaced whole or not at all. As with
         ``numpy.savez``, ``.npz`` is appended to a path without it."""
-        config = {
-            "format": _FORMAT, "version": _core.__version__, "loss": self.loss,
-            "z_dim": self.z_dim, "prior": self.prior, "d_steps": self.d_steps,
-            "g_steps": self.g_steps, "seed": self.seed, "options": self.options,
-            "steps_done": self.steps_done,
-            "generator": nn.config(self.generator), "discriminator": nn.config(self.discriminator),
-            "g_optimizer": _optimizer_spec(self.g_optimizer),
-            "d_optimizer": _optimizer_spec(self.d_optimizer),
-            "dtype": str(np.dtype(self.generator.dtype)),
-        }
-        arrays = {"config": np.array(json.dumps(config)), "rng": self._core.get_rng_state()}
-        for prefix, obj in (("G/", self.generator), ("D/", self.discriminator),
-                            ("g_opt/", self.g_optimizer), ("d_opt/", self.d_optimizer)):
-            for k, v in obj.state_dict().items():
-                arrays[prefix + k] = np.asarray(v)
-        if not isinstance(path, (str, os.PathLike)):
-            raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
-        path = os.fspath(path)
-        if not path.endswith(".npz"):
-            path += ".npz"
-        _write_atomically(path, lambda f: np.savez(f, **arrays))
-        return path
+        return checkpoint.save(self, path)
 
     @classmethod
     def load(cls, path):
         """Rebuild a GAN saved by ``save``; training resumes exactly where it stopped.
 
         A checkpoint is data, never code: pickled entries are refused, and a truncated,
-        corrupted or incompatible file raises ValueError."""
-        if not isinstance(path, (str, os.PathLike)):
-            raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f"no checkpoint file at {os.fspath(path)!r}")
-        try:
-            return cls._from_arrays(_read_checkpoint(path))
-        except (ValueError, TypeError, KeyError, IndexError, AttributeError) as e:
-            raise ValueError(f"{os.fspath(path)}: not a valid cgan checkpoint ({e})") from e
-
-    @classmethod
-    def _from_arrays(cls, arrays):
-        if "config" not in arrays:
-            raise ValueError("no 'config' entry")
-        config = json.loads(str(arrays["config"]))
-        if not isinstance(config, dict):
-            raise ValueError("'config' is not a JSON object")
-        if config.get("format") != _FORMAT:
-            raise ValueError(f"unsupported checkpoint format {config.get('format')!r} "
-                             f"(this version of cgan reads format {_FORMAT})")
-
-        def part(prefix):
-            return {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
-
-        for which, prefix in (("generator", "G/"), ("discriminator", "D/")):
-            # A tampered width must not allocate more than the file holds.
-            stored = sum(v.size for v in part(prefix).values())
-            if _param_count(config[which]) > stored:
-                raise ValueError(f"the {which}'s architecture needs more weights than "
-                                 f"the file holds ({stored})")
-        G = nn.from_config(config["generator"], seed=0)
-        D = nn.from_config(config["discriminator"], seed=0)
-        if config["dtype"] not in ("float32", "float64"):
-            raise ValueError(f"unsupported dtype {config['dtype']!r}")
-        if config["dtype"] == "float64":
-            G.astype("float64")
-            D.astype("float64")
-        G.load_state_dict(part("G/"))
-        D.load_state_dict(part("D/"))
-        g_opt = _optimizer_from_spec(config["g_optimizer"], G.parameters())
-        d_opt = _optimizer_from_spec(config["d_optimizer"], D.parameters())
-        g_opt.load_state_dict(part("g_opt/"))
-        d_opt.load_state_dict(part("d_opt/"))
-        if not isinstance(config["options"], dict):
-            raise ValueError("'options' is not a JSON object")
-        gan = cls(G, D, loss=config["loss"], z_dim=config["z_dim"], prior=config["prior"],
-                  d_steps=config["d_steps"], g_steps=config["g_steps"], g_optimizer=g_opt,
-                  d_optimizer=d_opt, seed=config["seed"], **config["options"])
-        rng = arrays.get("rng")
-        if rng is None or rng.dtype != np.uint64 or rng.shape != (8,):
-            raise ValueError("'rng' must be 8 uint64 words")
-        gan._core.set_rng_state(rng)
-        gan._core.steps_done = _count("steps_done", config["steps_done"], low=0)
-        return gan
+        corrupted or incompatible file raises ValueError. Files of format 1 (cgan 0.1's
+        MLP-only checkpoints) load too."""
+        return checkpoint.load(cls, path)
 
     def __repr__(self):
         return (f"GAN(loss={self.loss!r}, z_dim={self.z_dim}, prior={self.prior!r}, "
                 f"d_steps={self.d_steps}, g_steps={self.g_steps}, steps_done={self.steps_done})")
 
 
-def _param_count(cfg):
-    """Number of weights the module described by `cfg` (nn.config) has."""
-    kind = cfg["type"]
-
-    def linear(i, o, bias=True):
-        if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in (i, o)):
-            raise ValueError(f"bad layer widths {i!r}, {o!r}")
-        return i * o + (o if bias else 0)
-
-    if kind == "MLP":
-        widths = [cfg["in_features"], *cfg["hidden"], cfg["out_features"]]
-        return sum(linear(a, b) for a, b in zip(widths[:-1], widths[1:]))
-    if kind == "Linear":
-        return linear(cfg["in_features"], cfg["out_features"], cfg["bias"])
-    if kind == "Sequential":
-        return sum(_param_count(c) for c in cfg["layers"])
-    if kind == "SpectralNorm":
-        return _param_count(cfg["module"])
-    if kind == "Activation":
-        return 0
-    raise ValueError(f"unknown module type {kind!r}")
+def _flag(name, v):
+    if not isinstance(v, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {v!r}")
+    return bool(v)
 
 
-def _write_atomically(path, write):
-    """write(file) into a temporary file in path's directory, then rename it to path."""
-    # os.open with mode 0o666 lets the umask decide the permissions, as for a plain
-    # open(); mkstemp would leave every checkpoint readable by its owner only.
-    tmp = f"{os.path.abspath(path)}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+# Objectives whose critic loss has a per-sample gradient penalty, and the option that
+# turns it off (None: always on).
+_PENALTY_OPTION = {"wgan-gp": None, "dragan": None, "loss-sensitive": "lambda_gp"}
 
 
-def _read_checkpoint(path):
-    """Every array of an .npz, read with allow_pickle=False; damage -> ValueError."""
-    if not zipfile.is_zipfile(path):
-        raise ValueError("not an .npz (zip) archive")
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            return {k: f[k] for k in f.files}
-    except ValueError as e:
-        if "pickle" in str(e):
-            raise ValueError("the file holds pickled (object) data, which a cgan checkpoint "
-                             "never does; refusing to load it") from e
-        raise
-    except (zipfile.BadZipFile, EOFError, OSError, KeyError, UnicodeDecodeError,
-            OverflowError, NotImplementedError, RuntimeError) as e:
-        # zipfile's CRC check turns a flipped bit into BadZipFile; a cut-off file into
-        # BadZipFile or EOFError; a damaged header into any of the others.
-        raise ValueError(f"damaged or truncated archive: {type(e).__name__}: {e}") from e
+def _modules(m):
+    yield m
+    for _, child in m.named_children():
+        yield from _modules(child)
+
+
+def _refuse_batch_norm_with_penalty(loss, options, D):
+    """A gradient penalty treats each sample's gradient on its own; batch norm makes
+    every output depend on the whole batch, so the penalised gradient is not the
+    per-sample one the method assumes (Gulrajani et al. 2017, Sec. 4: use layer norm)."""
+    name = {"wgangp": "wgan-gp"}.get(loss, loss)
+    if name not in _PENALTY_OPTION:
+        return
+    option = _PENALTY_OPTION[name]
+    if option is not None and options.get(option, 1) == 0:
+        return
+    for m in _modules(D):
+        if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            raise ValueError(f"loss '{loss}' penalises per-sample gradients of D, but D has "
+                             f"{type(m).__name__}, which couples the samples of a batch; use "
+                             f"LayerNorm (norm='layer') or no normalisation in the critic")
 
 
 def _history(records):

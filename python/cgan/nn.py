@@ -1,16 +1,28 @@
 """Neural network modules (implemented in C++; this file only names them).
 
-Calling a module on a ``cgan.Tensor`` records a graph and returns a Tensor; calling it
-on a NumPy array runs inference and returns a NumPy array.
-"""
-import json
+A module maps a batch of shape (N, *in_shape) to (N, *out_shape): ``m.out_shape(in_shape)``
+says what it makes of a per-sample shape (ValueError if it cannot take it), and
+``Sequential`` checks its layers with it when it is built. Calling a module on a
+``cgan.Tensor`` records a graph and returns a Tensor; calling it on a NumPy array runs
+inference and returns a NumPy array. ``m.train()`` / ``m.eval()`` switch batch
+normalisation and dropout between their two behaviours, recursively, as in PyTorch.
 
-from ._core.nn import Activation, Linear, MLP, Module, Sequential, SpectralNorm
+``state_dict()`` keys and weight layouts follow PyTorch ("0.weight", "1.running_mean";
+Conv2d weight (out, in, kh, kw), ConvTranspose2d weight (in, out, kh, kw)), so a PyTorch
+model's state dict converted to NumPy arrays loads into the same cgan architecture.
+"""
+from ._core.nn import (
+    Activation, BatchNorm1d, BatchNorm2d, Conv2d, ConvTranspose2d, Dropout, Flatten, LayerNorm,
+    Linear, MLP, Module, Sequential, SpectralNorm, Unflatten, Upsample,
+)
+from ._core import nn as _nn
 
 __all__ = [
-    "Module", "Linear", "Activation", "Sequential", "MLP", "SpectralNorm", "spectral_norm",
+    "Module", "Linear", "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm",
+    "Flatten", "Unflatten", "Upsample", "Dropout", "Activation", "Sequential", "MLP",
+    "SpectralNorm", "spectral_norm",
     "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "ELU", "Softplus", "Identity",
-    "config", "from_config",
+    "config", "from_config", "module_types",
 ]
 
 
@@ -42,36 +54,49 @@ def Identity():
     return Activation("identity")
 
 
-def spectral_norm(linear, power_iterations=1, seed=None):
-    """Wrap a Linear so that it uses W / sigma(W) (Miyato et al. 2018)."""
-    return SpectralNorm(linear, power_iterations=power_iterations, seed=seed)
+def spectral_norm(module, power_iterations=1, seed=None):
+    """Spectral normalisation (Miyato et al. 2018): W / sigma(W).
+
+    A Linear, Conv2d or ConvTranspose2d comes back wrapped in a ``SpectralNorm``. A
+    container (``Sequential``, ``MLP``) has every such layer wrapped in place and is
+    returned itself; its parameters stay the same Tensors, so optimizers built on them
+    keep working."""
+    if isinstance(module, (Linear, Conv2d)):
+        return SpectralNorm(module, power_iterations=power_iterations, seed=seed)
+    if not isinstance(module, Module):
+        raise TypeError(f"spectral_norm: expected a cgan.nn module, got {type(module).__name__}")
+    if power_iterations != 1:
+        raise ValueError("spectral_norm of a container uses power_iterations=1; wrap layers "
+                         "yourself with SpectralNorm for more")
+    return _nn._spectral_norm_all(module, seed)
 
 
 def config(module):
     """The module's architecture as a plain dict (JSON-compatible)."""
-    return json.loads(module._config())
+    if not isinstance(module, Module):
+        raise TypeError(f"config: expected a cgan.nn module, got {type(module).__name__}")
+    return module._config()
 
 
 def from_config(cfg, seed=None):
-    """Build a module with the architecture `cfg` (from ``config``); weights are fresh."""
+    """Build a module with the architecture `cfg` (from ``config``); weights are fresh.
+
+    Every module type (``module_types()``) is known to the one registry in the C++ core,
+    nested containers included."""
+    import json
+
     if isinstance(cfg, str):
         cfg = json.loads(cfg)
     if not isinstance(cfg, dict) or "type" not in cfg:
         raise ValueError("from_config: expected a dict with a 'type' key")
-    kind = cfg["type"]
-    if kind == "MLP":
-        return MLP(cfg["in_features"], cfg["hidden"], cfg["out_features"],
-                   activation=cfg["activation"], out_activation=cfg["out_activation"],
-                   spectral_norm=cfg["spectral_norm"], init=cfg["init"],
-                   negative_slope=cfg["negative_slope"], seed=seed)
-    if kind == "Linear":
-        return Linear(cfg["in_features"], cfg["out_features"], bias=cfg["bias"],
-                      init=cfg["init"], seed=seed)
-    if kind == "Activation":
-        return Activation(cfg["name"], cfg["param"])
-    if kind == "Sequential":
-        return Sequential(*[from_config(c, seed) for c in cfg["layers"]])
-    if kind == "SpectralNorm":
-        return SpectralNorm(from_config(cfg["module"], seed),
-                            power_iterations=cfg["power_iterations"], seed=seed)
-    raise ValueError(f"from_config: unknown module type {kind!r}")
+    return _nn._from_config(cfg, seed)
+
+
+def module_types():
+    """The module types ``from_config`` knows."""
+    return list(_nn._module_types())
+
+
+def parameter_count(cfg):
+    """Parameters and buffers the module described by `cfg` would hold (no allocation)."""
+    return _nn._parameter_count(cfg)
