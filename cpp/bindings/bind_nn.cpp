@@ -144,14 +144,12 @@ py::object call(Module& m, py::handle x) {
 
 py::dict state_dict(const Module& m) {
   py::dict d;
-  for (auto& [n, p] : m.named_parameters()) d[py::str(n)] = to_numpy(p.data().clone());
-  for (auto& [n, b] : m.named_buffers()) d[py::str(n)] = to_numpy(b.data().clone());
+  for (auto& [n, v] : m.named_state()) d[py::str(n)] = to_numpy(v.data().clone());
   return d;
 }
 
 void load_state_dict(const Module& m, py::dict d, bool strict) {
-  nn::Named all = m.named_parameters();
-  for (auto& nb : m.named_buffers()) all.push_back(nb);
+  nn::Named all = m.named_state();
   // Validate everything first: a failed load leaves the module as it was.
   std::vector<std::pair<Var, Tensor>> todo;
   std::vector<std::string> missing;

@@ -33,6 +33,14 @@ Named Module::named_buffers() const {
   return out;
 }
 
+Named Module::named_state() const {
+  Named out = own_parameters();
+  for (auto& b : own_buffers()) out.push_back(b);
+  for (auto& [name, child] : children())
+    for (auto& [n, v] : child->named_state()) out.emplace_back(name + "." + n, v);
+  return out;
+}
+
 std::vector<Var> Module::parameters() const {
   // A layer used twice (weight sharing) lists its parameters twice in
   // named_parameters(); optimizers must update shared weights once, as in PyTorch.

@@ -71,6 +71,9 @@ class Module {
   Named named_parameters() const;
   Named named_buffers() const;
   std::vector<Var> parameters() const;  // each parameter once, even when shared
+  // Parameters and buffers in PyTorch's state_dict order: each module's own parameters,
+  // then its own buffers, then its children's, depth first.
+  Named named_state() const;
 
   // Train mode (the default) or eval mode, for this module and all its descendants.
   void set_training(bool on);
