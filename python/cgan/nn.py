@@ -100,3 +100,9 @@ def module_types():
 def parameter_count(cfg):
     """Parameters and buffers the module described by `cfg` would hold (no allocation)."""
     return _nn._parameter_count(cfg)
+
+
+# Ready-made networks (defined on top of the layers above).
+from .architectures import dcgan_discriminator, dcgan_generator  # noqa: E402
+
+__all__ += ["dcgan_generator", "dcgan_discriminator"]
