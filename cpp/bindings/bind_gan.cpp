@@ -4,6 +4,7 @@
 #include "gan/snapshot.hpp"
 #include "tensor/kernels.hpp"
 #include "objective_options.hpp"
+#include "py_objective.hpp"
 
 namespace cgan::bind {
 
@@ -29,8 +30,11 @@ void bind_gan(py::module_& m) {
   // A loss or gradient that turned NaN/inf: FloatingPointError, with step and objective.
   py::register_exception<gan::NonFiniteError>(m, "NonFiniteError", PyExc_FloatingPointError);
 
-  m.def("objective_defaults", [](const std::string& loss, py::dict options, bool discriminator) {
-          auto obj = gan::make_objective(loss, objective_options(options));
+  m.def("objective_defaults", [](py::object loss, py::dict options, bool discriminator) {
+          std::shared_ptr<gan::Objective> obj;
+          if (py::isinstance<py::str>(loss)) obj = gan::make_objective(loss.cast<std::string>(), objective_options(options));
+          else if (py::isinstance<gan::Objective>(loss)) obj = loss.cast<std::shared_ptr<gan::Objective>>();
+          else obj = std::make_shared<PyObjective>(loss);
           auto d = obj->default_optimizer(discriminator);
           py::dict out;
           out["type"] = d.type;
@@ -45,7 +49,7 @@ void bind_gan(py::module_& m) {
       .def(py::init([](nn::ModulePtr G, nn::ModulePtr D, std::shared_ptr<optim::Optimizer> g_opt,
                        std::shared_ptr<optim::Optimizer> d_opt, std::string loss, int64_t z_dim,
                        std::string prior, int64_t d_steps, int64_t g_steps, uint64_t seed,
-                       py::dict options) {
+                       py::dict options, py::object objective) {
              gan::GANConfig c;
              c.loss = loss;
              c.options = objective_options(options);
@@ -54,10 +58,15 @@ void bind_gan(py::module_& m) {
              c.d_steps = d_steps;
              c.g_steps = g_steps;
              c.seed = seed;
-             return std::make_shared<gan::GAN>(G, D, g_opt, d_opt, c);
+             // An objective object: a built-in one (cgan.losses.get) is used as it is;
+             // anything else is called back in Python.
+             std::shared_ptr<gan::Objective> obj;
+             if (py::isinstance<gan::Objective>(objective)) obj = objective.cast<std::shared_ptr<gan::Objective>>();
+             else if (!objective.is_none()) obj = std::make_shared<PyObjective>(objective);
+             return std::make_shared<gan::GAN>(G, D, g_opt, d_opt, c, obj);
            }),
            "generator"_a, "discriminator"_a, "g_optimizer"_a, "d_optimizer"_a, "loss"_a,
-           "z_dim"_a, "prior"_a, "d_steps"_a, "g_steps"_a, "seed"_a, "options"_a)
+           "z_dim"_a, "prior"_a, "d_steps"_a, "g_steps"_a, "seed"_a, "options"_a, "objective"_a = py::none())
       .def("step", [](gan::GAN& g, py::handle real) {
              Tensor t = to_tensor(real, g.generator()->dtype(), "real_batch");
              gan::StepRecord r;

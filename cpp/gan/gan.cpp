@@ -41,9 +41,10 @@ class FrozenParams {
 }  // namespace
 
 GAN::GAN(nn::ModulePtr G, nn::ModulePtr D, std::shared_ptr<optim::Optimizer> g_opt,
-         std::shared_ptr<optim::Optimizer> d_opt, const GANConfig& cfg)
+         std::shared_ptr<optim::Optimizer> d_opt, const GANConfig& cfg,
+         std::shared_ptr<Objective> objective)
     : G_(std::move(G)), D_(std::move(D)), g_opt_(std::move(g_opt)), d_opt_(std::move(d_opt)),
-      cfg_(cfg), obj_(make_objective(cfg.loss, cfg.options)), rng_(cfg.seed),
+      cfg_(cfg), obj_(objective ? std::move(objective) : make_objective(cfg.loss, cfg.options)), rng_(cfg.seed),
       sample_rng_(cfg.seed ^ 0x5eed5a3b1e5ULL) {
   if (!G_ || !D_) throw ValueError("GAN: generator and discriminator are required");
   if (!g_opt_ || !d_opt_) throw ValueError("GAN: both optimizers are required");

@@ -35,8 +35,11 @@ struct StepRecord {
 
 class GAN {
  public:
+  // The objective is cfg.loss built with cfg.options, or `objective` when given (an
+  // objective object, e.g. one written in Python; cfg.loss and cfg.options are unused then).
   GAN(nn::ModulePtr G, nn::ModulePtr D, std::shared_ptr<optim::Optimizer> g_opt,
-      std::shared_ptr<optim::Optimizer> d_opt, const GANConfig& cfg);
+      std::shared_ptr<optim::Optimizer> d_opt, const GANConfig& cfg,
+      std::shared_ptr<Objective> objective = nullptr);
 
   // One iteration; every critic update uses `real` (fresh noise each time).
   StepRecord step(const Tensor& real);
@@ -80,7 +83,7 @@ class GAN {
   nn::ModulePtr G_, D_;
   std::shared_ptr<optim::Optimizer> g_opt_, d_opt_;
   GANConfig cfg_;
-  std::unique_ptr<Objective> obj_;
+  std::shared_ptr<Objective> obj_;
   Rng rng_, sample_rng_;
   int64_t steps_ = 0;
   Shape data_shape_;

@@ -178,8 +178,25 @@ const std::map<std::string, Entry>& table() {
   return t;
 }
 
+ExternalFactory& external_factory() {
+  static ExternalFactory f;
+  return f;
+}
+
+const Entry& external_entry() {
+  // A Python module's weights are counted by the module itself once built; before
+  // that only its import path is known.
+  static const Entry e{[](const Config& c, Rng& rng) -> ModulePtr {
+                         if (!external_factory()) throw ValueError("config: no factory for Python modules");
+                         return external_factory()(c, rng);
+                       },
+                       [](const Config&) { return int64_t(0); }};
+  return e;
+}
+
 const Entry& entry(const Config& c) {
   const std::string& type = c.at("type").as_string("type");
+  if (type == "Python") return external_entry();
   auto it = table().find(type);
   if (it == table().end()) {
     std::string known;
@@ -190,6 +207,8 @@ const Entry& entry(const Config& c) {
 }
 
 }  // namespace
+
+void set_external_factory(ExternalFactory f) { external_factory() = std::move(f); }
 
 ModulePtr from_config(const Config& c, Rng& rng) { return entry(c).build(c, rng); }
 
