@@ -18,7 +18,7 @@ using V = std::vector<Var>;
 
 Var sum(const Var& x, const std::vector<int64_t>& axes0, bool keepdim) {
   auto axes = kernels::normalize_axes(axes0, x.data().ndim(), "sum");
-  if (axes.empty()) return x;
+  if (axes.empty()) return mul(x, 1.0);  // NumPy: a sum over no axes is a copy
   Shape kept = kernels::reduced_shape(x.shape(), axes, true);
   return record("sum_axes", kernels::sum_axes(x.data(), axes, keepdim), {x},
                 [kept](const BackwardCtx& c) {
@@ -31,7 +31,6 @@ Var mean(const Var& x, const std::vector<int64_t>& axes0, bool keepdim) {
   int64_t n = 1;
   for (int64_t a : axes) n *= x.shape()[a];
   if (n == 0) throw ValueError("mean over an empty axis (shape " + shape_str(x.shape()) + ")");
-  if (axes.empty()) return x;
   return mul(sum(x, axes, keepdim), 1.0 / double(n));
 }
 

@@ -1,11 +1,11 @@
 #include "kernels.hpp"
 
-#include "reduce_kernels.hpp"
-
 #include <Eigen/Core>
 #include <cmath>
 #include <cstring>
 #include <limits>
+
+#include "reduce_kernels.hpp"
 
 namespace cgan::kernels {
 
