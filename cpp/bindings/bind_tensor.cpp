@@ -3,6 +3,7 @@
 
 #include "autograd/engine.hpp"
 #include "convert.hpp"
+#include "ops/norm.hpp"
 #include "ops/ops.hpp"
 #include "tensor/kernels.hpp"
 #include "tensor/parallel.hpp"
@@ -52,6 +53,17 @@ Var reduce(const Var& x, py::object axis, bool keepdims, bool mean) {
     Var r = mean ? ops::mean(x) : ops::sum(x);
     if (keepdims) r = ops::reshape(r, Shape(x.shape().size(), 1));
     return r;
+  }
+  if (py::isinstance<py::tuple>(axis) || py::isinstance<py::list>(axis)) {
+    // A tuple of axes (NumPy): negative ones count from the end, each at most once.
+    std::vector<int64_t> axes;
+    for (py::handle h : axis) {
+      if (py::isinstance<py::bool_>(h) || !py::hasattr(h, "__index__"))
+        throw TypeError("axis: expected an int or a tuple of ints, got an entry of type " +
+                        py::str(py::type::of(h)).cast<std::string>());
+      axes.push_back(py::int_(h.attr("__index__")()).cast<int64_t>());
+    }
+    return mean ? ops::mean(x, axes, keepdims) : ops::sum(x, axes, keepdims);
   }
   int64_t a = axis.cast<int64_t>();
   return mean ? ops::mean(x, a, keepdims) : ops::sum(x, a, keepdims);

@@ -36,5 +36,6 @@ void bind_nn(py::module_& m);
 void bind_optim(py::module_& m);
 void bind_gan(py::module_& m);
 void bind_losses(py::module_& m);
+void bind_norm(py::module_& m);  // needs the ops submodule of bind_tensor
 
 }  // namespace cgan::bind
