@@ -67,50 +67,59 @@ void bind_gan(py::module_& m) {
            }),
            "generator"_a, "discriminator"_a, "g_optimizer"_a, "d_optimizer"_a, "loss"_a,
            "z_dim"_a, "prior"_a, "d_steps"_a, "g_steps"_a, "seed"_a, "options"_a, "objective"_a = py::none())
-      .def("step", [](gan::GAN& g, py::handle real) {
+      .def("step", [](gan::GAN& g, py::handle real, py::handle labels) {
              Tensor t = to_tensor(real, g.generator()->dtype(), "real_batch");
+             auto y = labels_value(labels);
              gan::StepRecord r;
              {
                py::gil_scoped_release nogil;
-               r = gan::step_or_roll_back(g, t);
+               r = gan::step_or_roll_back(g, t, y);
              }
              return record_dict(r);
-           }, "real_batch"_a)
+           }, "real_batch"_a, "labels"_a = py::none())
       .def("fit_chunk", [](gan::GAN& g, py::handle data, int64_t steps, int64_t batch,
-                           double seconds, int64_t log_every, int64_t log_at) {
+                           double seconds, int64_t log_every, int64_t log_at, py::handle labels) {
              Tensor t = to_tensor(data, g.generator()->dtype(), "data");
+             auto y = labels_value(labels);
              std::vector<gan::StepRecord> recs;
              {
                py::gil_scoped_release nogil;
-               recs = gan::fit_or_roll_back(g, t, steps, batch, seconds, log_every, log_at);
+               recs = gan::fit_or_roll_back(g, t, steps, batch, seconds, log_every, log_at, y);
              }
              py::list out;
              for (auto& r : recs) out.append(record_dict(r));
              return out;
-           }, "data"_a, "steps"_a, "batch_size"_a, "seconds"_a, "log_every"_a, "log_at"_a)
+           }, "data"_a, "steps"_a, "batch_size"_a, "seconds"_a, "log_every"_a, "log_at"_a,
+           "labels"_a = py::none())
+      .def("check_labels", [](gan::GAN& g, py::handle labels, int64_t n) {
+             g.check_labels(labels_value(labels), n, "labels");
+           })
+      .def_property_readonly("num_classes", &gan::GAN::num_classes)
       .def("check_data", [](gan::GAN& g, py::handle data, const char* what) {
              g.check_data(to_tensor(data, g.generator()->dtype(), what), what);
            })
-      .def("sample", [](gan::GAN& g, int64_t n, py::object seed, bool training) {
+      .def("sample", [](gan::GAN& g, int64_t n, py::object seed, bool training, py::handle labels) {
+             auto y = labels_value(labels);
              Tensor t;
              if (seed.is_none()) {
                py::gil_scoped_release nogil;
-               t = g.sample(n, nullptr, training);
+               t = g.sample(n, nullptr, training, y);
              } else {
                Rng r(seed_value(seed));
                py::gil_scoped_release nogil;
-               t = g.sample(n, &r, training);
+               t = g.sample(n, &r, training, y);
              }
              return to_numpy(t);
-           }, "n"_a, "seed"_a = py::none(), "training"_a = false)
-      .def("generate", [](gan::GAN& g, py::handle z, bool training) {
+           }, "n"_a, "seed"_a = py::none(), "training"_a = false, "labels"_a = py::none())
+      .def("generate", [](gan::GAN& g, py::handle z, bool training, py::handle labels) {
              Tensor t = to_tensor(z, g.generator()->dtype(), "z");
              if (!kernels::all_finite(t)) throw ValueError("generate: z contains NaN or infinite values");
-             return to_numpy(g.generate(t, training));
-           }, "z"_a, "training"_a = false)
-      .def("discriminate", [](gan::GAN& g, py::handle x, bool training) {
-             return to_numpy(g.discriminate(to_tensor(x, g.discriminator()->dtype(), "x"), training));
-           }, "x"_a, "training"_a = false)
+             return to_numpy(g.generate(t, training, labels_value(labels)));
+           }, "z"_a, "training"_a = false, "labels"_a = py::none())
+      .def("discriminate", [](gan::GAN& g, py::handle x, bool training, py::handle labels) {
+             return to_numpy(g.discriminate(to_tensor(x, g.discriminator()->dtype(), "x"), training,
+                                            labels_value(labels)));
+           }, "x"_a, "training"_a = false, "labels"_a = py::none())
       .def_property_readonly("data_shape", [](const gan::GAN& g) { return py::tuple(py::cast(g.data_shape())); })
       .def_property("steps_done", &gan::GAN::steps_done, [](gan::GAN& g, int64_t s) {
              if (s < 0) throw ValueError("steps_done must be >= 0, got " + std::to_string(s));

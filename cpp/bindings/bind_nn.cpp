@@ -6,6 +6,7 @@
 #include "convert.hpp"
 #include "py_module.hpp"
 #include "nn/activation.hpp"
+#include "nn/conditional.hpp"
 #include "nn/conv.hpp"
 #include "nn/linear.hpp"
 #include "nn/mlp.hpp"
@@ -90,7 +91,8 @@ void check_shape(const Module& m, const Shape& s) {
   if (!dynamic_cast<const PyModule*>(&m)) nn::check_input(m, s);
 }
 
-py::object call(Module& m, py::handle x) {
+py::object call(Module& m, py::handle x, py::handle labels) {
+  nn::LabelScope scope(labels_value(labels));
   if (py::isinstance<Var>(x)) {
     Var v = x.cast<Var>();
     check_shape(m, v.shape());
@@ -158,9 +160,10 @@ Subclass it in Python: call ``super().__init__()`` in ``__init__`` and write
 ``forward(self, x)`` with cgan Tensors and ops. Attributes that are modules or parameters
 (``cgan.nn.Parameter``) register themselves, as in PyTorch.)doc")
       .def(py::init<>())
-      .def("__call__", &call, "x"_a,
+      .def("__call__", &call, "x"_a, "labels"_a = py::none(),
            "On a Tensor: forward with a graph, returns a Tensor. On an array: inference "
-           "(no graph, no running statistics move), returns a NumPy array.")
+           "(no graph, no running statistics move), returns a NumPy array. `labels`: the "
+           "class of each row, for conditional networks.")
       .def("forward", [](Module& m, const Var& x) { return m.forward(x); })
       .def("parameters", &Module::parameters, "The parameter Tensors (shared, not copies).")
       .def("named_parameters", [](const Module& m) { return m.named_parameters(); })
@@ -345,6 +348,27 @@ Subclass it in Python: call ``super().__init__()`` in ``__init__`` and write
            "p"_a = 0.5, "seed"_a = py::none())
       .def_property_readonly("p", &nn::Dropout::p);
 
+  py::class_<nn::Embedding, Module, py::smart_holder>(
+      nn, "Embedding", "Integer labels (N,) -> rows of a learned (num_classes, dim) table, N(0, 1) initially.")
+      .def(py::init([](py::handle c, py::handle dim, py::handle seed) {
+             Rng rng(seed_or_random(seed));
+             return std::make_shared<nn::Embedding>(int_arg(c, "Embedding: num_classes"), int_arg(dim, "Embedding: dim"), rng);
+           }),
+           "num_classes"_a, "dim"_a, "seed"_a = py::none());
+  py::class_<nn::Conditional, Module, py::smart_holder>(
+      nn, "Conditional",
+      "A Sequential conditioned on class labels: mode 'add' adds a learned label vector after layer "
+      "`at` - 1 (= concatenating a one-hot label to the input when at = 1), 'projection' adds "
+      "<E[y], features> to the output (Miyato and Koyama 2018).")
+      .def(py::init([](std::shared_ptr<nn::Sequential> body, py::handle classes, py::handle mode, py::handle at,
+                       py::handle seed) {
+             Rng rng(seed_or_random(seed));
+             return std::make_shared<nn::Conditional>(body, int_arg(classes, "Conditional: num_classes"),
+                                                      str_arg(mode, "Conditional: mode"), int_arg(at, "Conditional: at"), rng);
+           }),
+           "module"_a, "num_classes"_a, "mode"_a = "add", "at"_a = 1, "seed"_a = py::none())
+      .def_property_readonly("num_classes", &nn::Conditional::num_classes);
+
   py::class_<nn::Activation, Module, py::smart_holder>(
       nn, "Activation", "Elementwise activation: relu, leaky_relu, tanh, sigmoid, elu, softplus, identity.")
       .def(py::init([](py::handle name, py::handle param) {
@@ -380,8 +404,11 @@ Subclass it in Python: call ``super().__init__()`` in ``__init__`` and write
   py::class_<nn::MLP, nn::Sequential, py::smart_holder>(nn, "MLP",
       "Linear -> activation -> ... -> Linear (-> out_activation).")
       .def(py::init([](py::handle in, py::handle hidden, py::handle out, py::handle act, py::handle out_act,
-                       py::handle sn, py::handle init, py::handle slope, py::handle seed) {
+                       py::handle sn, py::handle init, py::handle slope, py::handle classes, py::handle seed) {
              nn::MLPOptions o;
+             if (!classes.is_none()) o.num_classes = int_arg(classes, "MLP: num_classes");
+             if (!classes.is_none() && o.num_classes < 1)
+               throw ValueError("MLP: num_classes must be >= 1 (or None), got " + std::to_string(o.num_classes));
              o.in_features = int_arg(in, "MLP: in_features");
              if (!(py::isinstance<py::list>(hidden) || py::isinstance<py::tuple>(hidden)))
                throw TypeError("MLP: hidden must be a list of widths, got " + type_of(hidden));
@@ -397,7 +424,7 @@ Subclass it in Python: call ``super().__init__()`` in ``__init__`` and write
            }),
            "in_features"_a, "hidden"_a, "out_features"_a, "activation"_a = "relu",
            "out_activation"_a = py::none(), "spectral_norm"_a = false, "init"_a = "default",
-           "negative_slope"_a = 0.2, "seed"_a = py::none());
+           "negative_slope"_a = 0.2, "num_classes"_a = py::none(), "seed"_a = py::none());
 
   py::class_<nn::SpectralNorm, Module, py::smart_holder>(
       nn, "SpectralNorm", "Wraps a Linear/Conv2d/ConvTranspose2d so that it uses W / sigma(W) (Miyato et al. 2018).")

@@ -122,4 +122,19 @@ double number_value(py::handle v, const char* what) {
   return v.cast<double>();
 }
 
+std::shared_ptr<const std::vector<int64_t>> labels_value(py::handle labels, const char* what) {
+  if (labels.is_none()) return nullptr;
+  py::object np = py::module_::import("numpy");
+  py::array a = np.attr("asarray")(labels);
+  std::string kind = py::str(a.dtype().attr("kind")).cast<std::string>();
+  if (kind != "i" && kind != "u")
+    throw TypeError(std::string(what) + " must be integers, got an array of dtype " +
+                    py::str(a.dtype()).cast<std::string>());
+  if (a.ndim() != 1)
+    throw ValueError(std::string(what) + " must be a 1-D array of class indices, got shape " +
+                     py::str(a.attr("shape")).cast<std::string>());
+  py::array_t<int64_t, py::array::c_style | py::array::forcecast> ints(a);
+  return std::make_shared<const std::vector<int64_t>>(ints.data(), ints.data() + ints.size());
+}
+
 }  // namespace cgan::bind

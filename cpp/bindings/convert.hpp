@@ -28,6 +28,10 @@ uint64_t seed_value(py::handle seed, const char* what = "seed");
 // A Python real number (int, float, NumPy scalar; not bool) as a double, else TypeError.
 double number_value(py::handle v, const char* what);
 
+// Class labels: None -> null; a 1-D integer array-like -> indices (TypeError for floats,
+// bools or other kinds, ValueError for another shape). Range checks are the caller's.
+std::shared_ptr<const std::vector<int64_t>> labels_value(py::handle labels, const char* what = "labels");
+
 // A NumPy array that shares the tensor's storage (no copy).
 py::array to_numpy(const Tensor& t);
 

@@ -139,17 +139,28 @@ class GAN:
         """Iterations (generator updates) completed so far."""
         return self._core.steps_done
 
-    def step(self, real_batch):
-        """One iteration on a batch you provide: d_steps critic updates (each on this
-        batch with fresh noise), then g_steps generator updates. Returns the losses."""
-        return self._core.step(real_batch)
+    @property
+    def num_classes(self):
+        """Classes a conditional GAN's networks take (0: unconditional)."""
+        return self._core.num_classes
 
-    def fit(self, data, steps, batch_size=256, progress=True, log_every=None, callback=None):
+    def step(self, real_batch, labels=None):
+        """One iteration on a batch you provide: d_steps critic updates (each on this
+        batch with fresh noise), then g_steps generator updates. Returns the losses.
+        A conditional GAN needs the batch's class `labels`."""
+        return self._core.step(real_batch, self._labels(labels, len(real_batch)))
+
+    def fit(self, data, steps, batch_size=256, progress=True, log_every=None, callback=None,
+            labels=None):
         """Train for `steps` iterations on minibatches drawn from `data` (N, d).
 
         The loop runs in C++; every ~0.25 s it returns to Python to advance the tqdm
         bar, call ``callback(gan, record)`` with the latest logged record, and let
         Ctrl-C through: KeyboardInterrupt stops after the current step, the model intact.
+
+        A conditional GAN (networks built with ``num_classes``) needs ``labels``: the
+        integer class of each row of `data`; each minibatch's fakes are made for the
+        labels of its real rows (Mirza and Osindero 2014).
 
         Returns a dict of NumPy arrays: step, d_loss, g_loss, penalty, divergence,
         d_grad_norm, g_grad_norm (NaN where the objective has no such quantity), one
@@ -170,6 +181,7 @@ class GAN:
             data = _core.tensor(np.asarray(data) if isinstance(data, (list, tuple)) else data,
                                 dtype=self.generator.dtype)
         self._core.check_data(data, "data")
+        labels = self._labels(labels, len(data))
         if batch_size > len(data):
             raise ValueError(f"batch_size {batch_size} is larger than the data ({len(data)} rows)")
 
@@ -180,7 +192,7 @@ class GAN:
             while self.steps_done < end:
                 before = self.steps_done
                 chunk = self._core.fit_chunk(data, end - before, batch_size, 0.25,
-                                             int(log_every), end)
+                                             int(log_every), end, labels)
                 records.extend(chunk)
                 if bar is not None:
                     bar.update(self.steps_done - before)
@@ -197,24 +209,42 @@ class GAN:
         return self.history
 
     # ---- using the model -------------------------------------------------------------
-    def sample(self, n, seed=None, training=False):
+    def sample(self, n, seed=None, training=False, labels=None):
         """n samples G(z) as a NumPy array (n, *data_shape). With a seed the noise comes
         from a fresh RNG; without, from the GAN's sampling RNG (training is never
         affected). G runs in eval mode (batch norm's running statistics, no dropout)
-        unless ``training=True``; no running state moves either way."""
+        unless ``training=True``; no running state moves either way. A conditional GAN
+        takes `labels`: one class for all (an int), one per sample (n ints), or None for
+        classes drawn uniformly."""
         n = _count("n", n)
         if seed is not None:
             seed = _seed("seed", seed)
-        return self._core.sample(n, seed, _flag("training", training))
+        if labels is not None and isinstance(labels, (numbers.Integral, np.integer)) and not isinstance(labels, bool):
+            labels = np.full(n, int(labels), np.int64)
+        if labels is not None:
+            labels = self._labels(labels, n)
+        return self._core.sample(n, seed, _flag("training", training), labels)
 
-    def generate(self, z, training=False):
+    def generate(self, z, training=False, labels=None):
         """G(z) for noise you provide, shape (n, z_dim); eval mode unless training=True."""
-        return self._core.generate(z, _flag("training", training))
+        labels = None if labels is None else self._labels(labels, len(z))
+        return self._core.generate(z, _flag("training", training), labels)
 
-    def discriminate(self, x, training=False):
+    def discriminate(self, x, training=False, labels=None):
         """The discriminator's raw output on x (n, *data_shape): logits, critic values
         or, for ebgan, reconstructions; eval mode unless training=True."""
-        return self._core.discriminate(x, _flag("training", training))
+        labels = None if labels is None else self._labels(labels, len(x))
+        return self._core.discriminate(x, _flag("training", training), labels)
+
+    def _labels(self, labels, n):
+        """Labels as an int64 array, checked against the GAN and the batch size."""
+        if labels is not None:
+            a = np.asarray(labels)
+            if a.dtype == bool or a.dtype.kind not in "iu":
+                raise TypeError(f"labels must be integers (class indices), got dtype {a.dtype}")
+            labels = a.astype(np.int64, copy=False)
+        self._core.check_labels(labels, n)
+        return labels
 
     @property
     def data_shape(self):

@@ -12,14 +12,15 @@ Conv2d weight (out, in, kh, kw), ConvTranspose2d weight (in, out, kh, kw)), so a
 model's state dict converted to NumPy arrays loads into the same cgan architecture.
 """
 from ._core.nn import (
-    Activation, BatchNorm1d, BatchNorm2d, Conv2d, ConvTranspose2d, Dropout, Flatten, LayerNorm,
-    Linear, MLP, Module, Sequential, SpectralNorm, Unflatten, Upsample,
+    Activation, BatchNorm1d, BatchNorm2d, Conditional, Conv2d, ConvTranspose2d, Dropout, Embedding,
+    Flatten, LayerNorm, Linear, MLP, Module, Sequential, SpectralNorm, Unflatten, Upsample,
 )
 from ._core import nn as _nn
 
 __all__ = [
     "Module", "Linear", "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm",
     "Flatten", "Unflatten", "Upsample", "Dropout", "Activation", "Sequential", "MLP",
+    "Embedding", "Conditional",
     "SpectralNorm", "spectral_norm", "Parameter",
     "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "ELU", "Softplus", "Identity",
     "config", "from_config", "module_types",
