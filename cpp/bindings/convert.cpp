@@ -1,5 +1,7 @@
 #include "convert.hpp"
 
+#include <cmath>
+
 #include "tensor/parallel.hpp"
 
 namespace cgan::bind {
@@ -22,24 +24,37 @@ py::object dtype_object(DType dt) {
 }
 
 namespace {
+// The MemoryError NumPy raised (or one of ours), its message naming the argument.
+[[noreturn]] void memory_error(const std::string& msg) {
+  PyErr_SetString(PyExc_MemoryError, msg.c_str());
+  throw py::error_already_set();
+}
+
 template <class T>
-Tensor view_of(py::handle obj, const char* what) {
-  // forcecast converts ints/bools/other floats; c_style copies non-contiguous input.
-  // An array that is already C-contiguous of type T comes back as the same object.
-  auto arr = py::array_t<T, py::array::c_style | py::array::forcecast>::ensure(obj);
-  if (!arr) throw py::error_already_set();
-  if (arr.ndim() > 4)
-    throw ValueError(std::string(what) + ": at most 4 axes are supported, got " +
-                     std::to_string(arr.ndim()));
-  Shape shape(arr.shape(), arr.shape() + arr.ndim());
-  auto* keep = new py::object(arr);
+Tensor view_of(py::array arr, const char* what) {
+  // Converts ints/bools/other floats and copies non-contiguous input; an array that is
+  // already C-contiguous of type T comes back as the same object. (array_t::ensure
+  // would clear NumPy's error, MemoryError included, and leave nothing to report.)
+  py::array conv;
+  try {
+    conv = py::module_::import("numpy").attr("asarray")(arr, py::dtype::of<T>(), "C");
+  } catch (py::error_already_set& e) {
+    if (e.matches(PyExc_MemoryError))
+      memory_error(std::string(what) + ": not enough memory to convert the array to " +
+                   dtype_name(dtype_of<T>()) + " (" + e.what() + ")");
+    throw TypeError(std::string(what) + ": cannot convert the array to " +
+                    dtype_name(dtype_of<T>()) + " (" + e.what() + ")");
+  }
+  Shape shape(conv.shape(), conv.shape() + conv.ndim());
+  auto* keep = new py::object(conv);
   std::shared_ptr<void> owner(keep, [](void* p) {
     py::gil_scoped_acquire gil;
     delete static_cast<py::object*>(p);
   });
-  return Tensor::external(const_cast<T*>(arr.data()), shape, dtype_of<T>(), std::move(owner));
+  // Read-only input stays read-only in NumPy; cgan.tensor copies it before anyone writes.
+  return Tensor::external(const_cast<T*>(static_cast<const T*>(conv.data())), shape, dtype_of<T>(),
+                          std::move(owner));
 }
-
 
 // Integers convert only while every value is exactly representable (|v| <= 2^24 in
 // float32, 2^53 in float64): a silently rounded label or count would be a wrong result.
@@ -74,6 +89,9 @@ Tensor to_tensor(py::handle obj, std::optional<DType> dtype, const char* what) {
   // Without a dtype asked for: float64 (also big-endian or long double) stays 64-bit,
   // everything else becomes float32.
   DType dt = dtype ? *dtype : (kind == 'f' && arr.dtype().itemsize() >= 8 ? DType::f64 : DType::f32);
+  if (arr.ndim() > 4)
+    throw ValueError(std::string(what) + ": at most 4 axes are supported, got " +
+                     std::to_string(arr.ndim()));
   if (kind == 'i' || kind == 'u') check_exact_integers(arr, dt, what);
   return dt == DType::f32 ? view_of<float>(arr, what) : view_of<double>(arr, what);
 }
@@ -103,23 +121,82 @@ py::array to_numpy(const Tensor& t) {
                    t.raw(), base);
 }
 
+std::string type_name(py::handle obj) { return py::str(py::type::of(obj)).cast<std::string>(); }
+
 uint64_t seed_value(py::handle seed, const char* what) {
   if (py::isinstance<py::bool_>(seed) || !py::hasattr(seed, "__index__"))
-    throw TypeError(std::string(what) + " must be an integer, got " +
-                    py::str(py::type::of(seed)).cast<std::string>());
+    throw TypeError(std::string(what) + " must be an integer, got " + type_name(seed));
   py::int_ v(py::reinterpret_steal<py::object>(PyNumber_Index(seed.ptr())));
   if (v < py::int_(0) || v > py::int_(UINT64_MAX))
     throw ValueError(std::string(what) + " must be in [0, 2**64), got " + py::str(v).cast<std::string>());
   return v.cast<uint64_t>();
 }
 
+int64_t index_value(py::handle v, const char* what) {
+  if (py::isinstance<py::bool_>(v) || py::isinstance(v, py::module_::import("numpy").attr("bool_")) ||
+      !py::hasattr(v, "__index__"))
+    throw TypeError(std::string(what) + " must be an integer, got " + type_name(v));
+  py::int_ i(py::reinterpret_steal<py::object>(PyNumber_Index(v.ptr())));
+  if (i < py::int_(INT64_MIN) || i > py::int_(INT64_MAX))
+    throw ValueError(std::string(what) + " must be an integer in [-2**63, 2**63), got " +
+                     py::str(i).cast<std::string>());
+  return i.cast<int64_t>();
+}
+
+bool bool_value(py::handle v, const char* what) {
+  if (py::isinstance<py::bool_>(v)) return v.cast<bool>();
+  if (py::isinstance(v, py::module_::import("numpy").attr("bool_"))) return PyObject_IsTrue(v.ptr()) == 1;
+  throw TypeError(std::string(what) + " must be True or False, got " + type_name(v) + " " +
+                  py::repr(v).cast<std::string>());
+}
+
 double number_value(py::handle v, const char* what) {
   bool real = py::isinstance<py::float_>(v) || py::isinstance<py::int_>(v) ||
               py::isinstance(v, py::module_::import("numbers").attr("Real"));
-  if (py::isinstance<py::bool_>(v) || !real)
-    throw TypeError(std::string(what) + " must be a number, got " +
-                    py::str(py::type::of(v)).cast<std::string>());
-  return v.cast<double>();
+  if (py::isinstance<py::bool_>(v) || py::isinstance(v, py::module_::import("numpy").attr("bool_")) ||
+      !real)
+    throw TypeError(std::string(what) + " must be a number, got " + type_name(v));
+  double d = PyFloat_AsDouble(v.ptr());
+  if (d == -1.0 && PyErr_Occurred()) {
+    PyErr_Clear();  // OverflowError of an int beyond 1.8e308
+    throw ValueError(std::string(what) + " is too large to be a float64 number");
+  }
+  return d;
+}
+
+double finite_number_value(py::handle v, const char* what) {
+  double d = number_value(v, what);
+  if (!std::isfinite(d))
+    throw ValueError(std::string(what) + " must be a finite number, got " + py::repr(v).cast<std::string>());
+  return d;
+}
+
+std::vector<uint64_t> rng_words(py::handle obj, size_t n, const char* what) {
+  if (py::isinstance<py::list>(obj) || py::isinstance<py::tuple>(obj)) {  // Python ints, each checked
+    std::vector<uint64_t> out;
+    for (py::handle h : obj) out.push_back(seed_value(h, what));
+    if (out.size() != n)
+      throw ValueError(std::string(what) + ": expected " + std::to_string(n) + " words, got " +
+                       std::to_string(out.size()));
+    return out;
+  }
+  py::array arr;
+  try {
+    arr = py::array::ensure(obj);
+  } catch (py::error_already_set&) {
+  }
+  if (!arr) throw TypeError(std::string(what) + ": expected " + std::to_string(n) +
+                            " unsigned 64-bit integers, got " + type_name(obj));
+  char kind = arr.dtype().kind();
+  if (kind != 'u' && kind != 'i')
+    throw TypeError(std::string(what) + ": expected unsigned 64-bit integer words, got an array of dtype " +
+                    py::str(arr.dtype()).cast<std::string>());
+  if (arr.ndim() != 1 || size_t(arr.size()) != n)
+    throw ValueError(std::string(what) + ": expected " + std::to_string(n) + " words, got shape " +
+                     py::str(py::tuple(arr.attr("shape"))).cast<std::string>());
+  std::vector<uint64_t> out;
+  for (py::handle h : arr.attr("tolist")()) out.push_back(seed_value(h, what));
+  return out;
 }
 
 }  // namespace cgan::bind
