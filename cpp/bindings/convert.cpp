@@ -1,5 +1,7 @@
 #include "convert.hpp"
 
+#include <unistd.h>
+
 #include <cmath>
 
 #include "tensor/parallel.hpp"
@@ -56,13 +58,54 @@ Tensor view_of(py::array arr, const char* what) {
                           std::move(owner));
 }
 
+// Bytes of physical memory (0 if unknown): no conversion may need more.
+uint64_t physical_memory() {
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && page > 0 ? uint64_t(pages) * uint64_t(page) : 0;
+}
+
+// Refuses, from the shape alone and before any element is read, an array that has too
+// many axes or whose converted copy could not fit in memory (a broadcast view of 2^40
+// elements takes no memory itself but would be scanned and copied element by element).
+void check_size(const py::array& arr, DType dt, const char* what) {
+  if (arr.ndim() > 4)
+    throw ValueError(std::string(what) + ": at most 4 axes are supported, got " +
+                     std::to_string(arr.ndim()));
+  bool view_only = arr.dtype().equal(dt == DType::f32 ? py::dtype::of<float>() : py::dtype::of<double>()) &&
+                   (arr.flags() & py::array::c_style);
+  if (view_only) return;  // shared, not copied
+  long double bytes = dtype_size(dt);
+  for (py::ssize_t i = 0; i < arr.ndim(); ++i) bytes *= static_cast<long double>(arr.shape(i));
+  uint64_t mem = physical_memory();
+  if (mem && bytes > static_cast<long double>(mem)) {
+    std::string shape = py::str(arr.attr("shape")).cast<std::string>();
+    memory_error(std::string(what) + ": an array of shape " + shape + " needs " +
+                 std::to_string(static_cast<unsigned long long>(bytes)) + " bytes as " +
+                 dtype_name(dt) + ", more than this machine's " + std::to_string(mem) + " bytes of memory");
+  }
+}
+
+// The array with every zero-stride (broadcast) axis cut to length 1: the same set of
+// values, each read once.
+py::array distinct_elements(const py::array& arr) {
+  bool any = false;
+  py::tuple index(arr.ndim());
+  for (py::ssize_t i = 0; i < arr.ndim(); ++i) {
+    bool broadcast = arr.strides(i) == 0 && arr.shape(i) > 1;
+    any |= broadcast;
+    index[i] = broadcast ? py::slice(0, 1, 1) : py::slice(py::none(), py::none(), py::none());
+  }
+  return any ? py::array(arr[index]) : arr;
+}
+
 // Integers convert only while every value is exactly representable (|v| <= 2^24 in
 // float32, 2^53 in float64): a silently rounded label or count would be a wrong result.
 void check_exact_integers(const py::array& arr, DType dt, const char* what) {
   if (arr.size() == 0) return;
   const int bits = dt == DType::f32 ? 24 : 53;
   const py::int_ limit(int64_t(1) << bits), neg_limit(-(int64_t(1) << bits));
-  py::int_ lo(arr.attr("min")()), hi(arr.attr("max")());
+  py::array values = distinct_elements(arr);
+  py::int_ lo(values.attr("min")()), hi(values.attr("max")());
   if (hi > limit || lo < neg_limit)
     throw TypeError(std::string(what) + ": integer values beyond +-2^" + std::to_string(bits) +
                     " are not exactly representable in " + dtype_name(dt) +
@@ -89,9 +132,7 @@ Tensor to_tensor(py::handle obj, std::optional<DType> dtype, const char* what) {
   // Without a dtype asked for: float64 (also big-endian or long double) stays 64-bit,
   // everything else becomes float32.
   DType dt = dtype ? *dtype : (kind == 'f' && arr.dtype().itemsize() >= 8 ? DType::f64 : DType::f32);
-  if (arr.ndim() > 4)
-    throw ValueError(std::string(what) + ": at most 4 axes are supported, got " +
-                     std::to_string(arr.ndim()));
+  check_size(arr, dt, what);
   if (kind == 'i' || kind == 'u') check_exact_integers(arr, dt, what);
   return dt == DType::f32 ? view_of<float>(arr, what) : view_of<double>(arr, what);
 }
