@@ -133,11 +133,15 @@ void bind_gan(py::module_& m) {
              std::copy(b.begin(), b.end(), out.mutable_data() + 4);
              return out;
            })
-      .def("set_rng_state", [](gan::GAN& g, py::array_t<uint64_t, py::array::c_style | py::array::forcecast> s) {
-             if (s.size() != 8) throw ValueError("GAN rng state must have 8 uint64 words");
-             g.train_rng().set_state({s.at(0), s.at(1), s.at(2), s.at(3)});
-             g.sample_rng().set_state({s.at(4), s.at(5), s.at(6), s.at(7)});
-           });
+      .def("set_rng_state", [](gan::GAN& g, py::handle state) {
+             auto s = rng_words(state, 8, "GAN rng state");
+             // Both halves are checked (not all zero) before either generator changes.
+             Rng train, sample;
+             train.set_state({s[0], s[1], s[2], s[3]});
+             sample.set_state({s[4], s[5], s[6], s[7]});
+             g.train_rng() = train;
+             g.sample_rng() = sample;
+           }, "state"_a);
 }
 
 }  // namespace cgan::bind

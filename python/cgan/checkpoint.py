@@ -12,7 +12,7 @@ import zipfile
 
 import numpy as np
 
-from . import _core, nn, optim
+from . import _core, _npz, nn, optim
 
 __all__ = ["save", "load", "FORMAT"]
 
@@ -215,12 +215,11 @@ def _write_atomically(path, write):
 
 
 def _read_arrays(path):
-    """Every array of an .npz, read with allow_pickle=False; damage -> ValueError."""
+    """Every array of an .npz, never unpickled, sizes checked first; damage -> ValueError."""
     if not zipfile.is_zipfile(path):
         raise ValueError("not an .npz (zip) archive")
     try:
-        with np.load(path, allow_pickle=False) as f:
-            return {k: f[k] for k in f.files}
+        return _npz.read_npz(path)  # sizes checked from the headers before any read
     except ValueError as e:
         if "pickle" in str(e):
             raise ValueError("the file holds pickled (object) data, which a cgan checkpoint "
