@@ -36,5 +36,6 @@ void bind_nn(py::module_& m);
 void bind_optim(py::module_& m);
 void bind_gan(py::module_& m);
 void bind_losses(py::module_& m);
+void bind_conv(py::module_& m);  // after bind_tensor: adds to its `ops` submodule
 
 }  // namespace cgan::bind

@@ -1,0 +1,273 @@
+#include "conv_kernels.hpp"
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <vector>
+
+#include "parallel.hpp"
+
+namespace cgan::kernels {
+
+namespace {
+template <class T>
+using RowMat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <class T>
+using Map = Eigen::Map<RowMat<T>>;
+template <class T>
+using CMap = Eigen::Map<const RowMat<T>>;
+
+// ---- im2col / col2im ----------------------------------------------------------------
+// Column matrix of one image: row (ci, i, j) (ck rows), column (oh, ow) (ho wo columns),
+// entry x[ci, oh sh + i - ph, ow sw + j - pw], 0 where that falls in the padding.
+
+// Output positions q in [0, nout) whose input index q s + k - p lies in [0, n).
+struct Span {
+  int64_t b, e;
+};
+inline Span valid_span(int64_t k, int64_t p, int64_t s, int64_t n, int64_t nout) {
+  int64_t b = p > k ? (p - k + s - 1) / s : 0;
+  int64_t last = n - 1 + p - k;  // q s <= last
+  int64_t e = last < 0 ? 0 : std::min(nout, last / s + 1);
+  b = std::min(b, nout);
+  return {b, std::max(b, e)};
+}
+
+// cols (ck, ld; the image's ho wo columns come first) = the column matrix of x (c, h, w).
+// Writes every entry (padding as 0), so the buffer needs no zero fill.
+template <class T>
+void im2col(const T* __restrict x, const ConvDims& d, T* __restrict cols, int64_t ld) {
+  for (int64_t j = 0; j < d.kw; ++j) {
+    const Span sw = valid_span(j, d.pw, d.sw, d.w, d.wo);
+    for (int64_t ci = 0; ci < d.c; ++ci)
+      for (int64_t i = 0; i < d.kh; ++i) {
+        T* row = cols + ((ci * d.kh + i) * d.kw + j) * ld;
+        for (int64_t oh = 0; oh < d.ho; ++oh) {
+          T* r = row + oh * d.wo;
+          const int64_t ih = oh * d.sh + i - d.ph;
+          if (ih < 0 || ih >= d.h) {
+            std::fill(r, r + d.wo, T(0));
+            continue;
+          }
+          const T* xr = x + (ci * d.h + ih) * d.w;
+          std::fill(r, r + sw.b, T(0));
+          const int64_t off = j - d.pw;
+          if (d.sw == 1) {
+            for (int64_t ow = sw.b; ow < sw.e; ++ow) r[ow] = xr[ow + off];
+          } else {
+            for (int64_t ow = sw.b; ow < sw.e; ++ow) r[ow] = xr[ow * d.sw + off];
+          }
+          std::fill(r + sw.e, r + d.wo, T(0));
+        }
+      }
+  }
+}
+
+// x (c, h, w) += the image that the column matrix cols (ck, ld) scatters to (the adjoint
+// of im2col). Always in the same order, so the sums are repeatable.
+template <class T>
+void col2im(const T* __restrict cols, const ConvDims& d, int64_t ld, T* __restrict x) {
+  for (int64_t ci = 0; ci < d.c; ++ci)
+    for (int64_t i = 0; i < d.kh; ++i)
+      for (int64_t j = 0; j < d.kw; ++j) {
+        const Span sw = valid_span(j, d.pw, d.sw, d.w, d.wo);
+        const T* row = cols + ((ci * d.kh + i) * d.kw + j) * ld;
+        const int64_t off = j - d.pw;
+        for (int64_t oh = 0; oh < d.ho; ++oh) {
+          const int64_t ih = oh * d.sh + i - d.ph;
+          if (ih < 0 || ih >= d.h) continue;
+          const T* r = row + oh * d.wo;
+          T* xr = x + (ci * d.h + ih) * d.w;
+          if (d.sw == 1) {
+            for (int64_t ow = sw.b; ow < sw.e; ++ow) xr[ow + off] += r[ow];
+          } else {
+            for (int64_t ow = sw.b; ow < sw.e; ++ow) xr[ow * d.sw + off] += r[ow];
+          }
+        }
+      }
+}
+
+// A 1x1 kernel with stride 1 and no padding: the column matrix is the image itself.
+bool is_pointwise(const ConvDims& d) {
+  return d.kh == 1 && d.kw == 1 && d.sh == 1 && d.sw == 1 && d.ph == 0 && d.pw == 0;
+}
+
+// ---- splitting the batch -------------------------------------------------------------
+
+// Contiguous image ranges [begin, end) of the batch, one per piece. Parallel over images
+// because images are independent and each is a whole GEMM: a piece needs no
+// synchronisation beyond its own column buffer. Small problems stay on one piece.
+struct Pieces {
+  int64_t count;
+  int64_t n;
+  int64_t begin(int64_t p) const { return n * p / count; }
+  int64_t end(int64_t p) const { return n * (p + 1) / count; }
+};
+Pieces image_pieces(const ConvDims& d, int64_t per_thread) {
+  const int nt = get_num_threads();
+  const double work = double(d.n) * double(d.o) * double(d.ck()) * double(d.l());
+  if (nt == 1 || d.n < 2 || work < kParallelGemmWork) return {1, d.n};
+  return {std::min<int64_t>(d.n, per_thread * nt), d.n};
+}
+
+// body(p) for every piece, on the pool when there is more than one.
+template <class F>
+void run_pieces(const Pieces& pc, F&& body) {
+  if (pc.count == 1) {
+    body(0);
+    return;
+  }
+  parallel_for(pc.count, [&](int64_t p) { body(p); });
+}
+
+// One scratch buffer of `numel` values per piece, allocated before the parallel loop
+// (tasks must not throw).
+std::vector<Tensor> scratch(int64_t pieces, int64_t numel, DType dt) {
+  std::vector<Tensor> bufs;
+  bufs.reserve(pieces);
+  for (int64_t p = 0; p < pieces; ++p) bufs.push_back(Tensor::empty({numel}, dt));
+  return bufs;
+}
+
+// ---- the three kernels ---------------------------------------------------------------
+
+template <class T>
+void forward(const T* x, const T* w, const T* bias, T* y, const ConvDims& d) {
+  const int64_t ck = d.ck(), L = d.l(), in_img = d.c * d.h * d.w;
+  const bool pointwise = is_pointwise(d);
+  CMap<T> W(w, d.o, ck);
+  const Pieces pc = image_pieces(d, 2);
+  std::vector<Tensor> bufs = scratch(pointwise ? 0 : pc.count, ck * L, dtype_of<T>());
+  run_pieces(pc, [&](int64_t p) {
+    T* cols = pointwise ? nullptr : bufs[p].data<T>();
+    for (int64_t n = pc.begin(p); n < pc.end(p); ++n) {
+      const T* xn = x + n * in_img;
+      if (!pointwise) im2col(xn, d, cols, L);
+      CMap<T> C(pointwise ? xn : cols, ck, L);
+      Map<T> Y(y + n * d.o * L, d.o, L);  // (o, ho wo)
+      if (bias) Y.colwise() = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>(bias, d.o);
+      else Y.setZero();
+      Y.noalias() += W * C;
+    }
+  });
+}
+
+template <class T>
+void backward_input(const T* g, const T* w, const T* bias, T* dx, const ConvDims& d) {
+  const int64_t ck = d.ck(), L = d.l(), in_img = d.c * d.h * d.w;
+  const bool pointwise = is_pointwise(d) && d.h == d.ho && d.w == d.wo;
+  CMap<T> W(w, d.o, ck);
+  const Pieces pc = image_pieces(d, 2);
+  std::vector<Tensor> bufs = scratch(pointwise ? 0 : pc.count, ck * L, dtype_of<T>());
+  run_pieces(pc, [&](int64_t p) {
+    for (int64_t n = pc.begin(p); n < pc.end(p); ++n) {
+      T* xn = dx + n * in_img;
+      CMap<T> G(g + n * d.o * L, d.o, L);  // (o, ho wo)
+      if (pointwise) {
+        Map<T> X(xn, ck, L);
+        if (bias) X.colwise() = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>(bias, d.c);
+        else X.setZero();
+        X.noalias() += W.transpose() * G;
+        continue;
+      }
+      T* cols = bufs[p].data<T>();
+      Map<T> C(cols, ck, L);
+      C.noalias() = W.transpose() * G;  // (ck, ho wo)
+      for (int64_t ci = 0; ci < d.c; ++ci)
+        std::fill(xn + ci * d.h * d.w, xn + (ci + 1) * d.h * d.w, bias ? bias[ci] : T(0));
+      col2im(cols, d, L, xn);
+    }
+  });
+}
+
+// Images per GEMM in the weight gradient: the inner dimension of the product is
+// (images) x (ho wo), and a product with an inner dimension of a few dozen (7x7 outputs)
+// spends most of its time packing. A few images side by side make it a few hundred.
+int64_t images_per_block(const ConvDims& d, size_t elem) {
+  const int64_t L = std::max<int64_t>(d.l(), 1);
+  int64_t nb = std::max<int64_t>(1, 256 / L);
+  // Keep the column block within ~1 MiB (it is read once per output row block).
+  const int64_t cap = std::max<int64_t>(1, int64_t((size_t(1) << 20) / (elem * d.ck() * L)));
+  return std::min(nb, cap);
+}
+
+template <class T>
+void backward_weight(const T* x, const T* g, T* dw, const ConvDims& d) {
+  const int64_t ck = d.ck(), L = d.l(), in_img = d.c * d.h * d.w;
+  const int64_t nb = images_per_block(d, sizeof(T));
+  // Fixed pieces of the batch (their number depends only on the batch and the thread
+  // count); each sums its images into its own partial, piece 0 straight into dw.
+  const Pieces pc = image_pieces(d, 1);
+  std::vector<Tensor> partial = scratch(pc.count - 1, d.o * ck, dtype_of<T>());
+  std::vector<Tensor> cols = scratch(pc.count, ck * nb * L, dtype_of<T>());
+  std::vector<Tensor> gs = scratch(pc.count, d.o * nb * L, dtype_of<T>());
+  run_pieces(pc, [&](int64_t p) {
+    Map<T> DW(p == 0 ? dw : partial[p - 1].data<T>(), d.o, ck);
+    DW.setZero();
+    T* cb = cols[p].data<T>();
+    T* gb = gs[p].data<T>();
+    for (int64_t n0 = pc.begin(p); n0 < pc.end(p); n0 += nb) {
+      const int64_t k = std::min(nb, pc.end(p) - n0), ld = k * L;
+      // cols (ck, k L) and g (o, k L): the block's images side by side.
+      for (int64_t t = 0; t < k; ++t) {
+        im2col(x + (n0 + t) * in_img, d, cb + t * L, ld);
+        const T* gn = g + (n0 + t) * d.o * L;
+        for (int64_t oc = 0; oc < d.o; ++oc) std::copy(gn + oc * L, gn + (oc + 1) * L, gb + oc * ld + t * L);
+      }
+      CMap<T> C(cb, ck, ld);
+      CMap<T> G(gb, d.o, ld);
+      DW.noalias() += G * C.transpose();
+    }
+  });
+  // Partials added in piece order; elementwise, so the split over threads does not matter.
+  if (pc.count > 1) {
+    parallel_range(d.o * ck, [&](int64_t b, int64_t e) {
+      for (int64_t q = 1; q < pc.count; ++q) {
+        const T* src = partial[q - 1].data<T>();
+        for (int64_t i = b; i < e; ++i) dw[i] += src[i];
+      }
+    });
+  }
+}
+
+void check_same_dtype(const Tensor& a, const Tensor& b, const char* who) {
+  if (a.dtype() != b.dtype())
+    throw TypeError(std::string(who) + ": dtypes differ (" + dtype_name(a.dtype()) + " and " +
+                    dtype_name(b.dtype()) + ")");
+}
+}  // namespace
+
+Tensor conv2d_forward(const Tensor& x, const Tensor& weight, const Tensor* bias, const ConvDims& d) {
+  check_same_dtype(x, weight, "conv2d");
+  if (bias) check_same_dtype(x, *bias, "conv2d");
+  Tensor y = Tensor::empty({d.n, d.o, d.ho, d.wo}, x.dtype());
+  dispatch(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    forward<T>(x.data<T>(), weight.data<T>(), bias ? bias->data<T>() : nullptr, y.data<T>(), d);
+  });
+  return y;
+}
+
+Tensor conv2d_backward_input(const Tensor& g, const Tensor& weight, const Tensor* bias,
+                             const ConvDims& d) {
+  check_same_dtype(g, weight, "conv_transpose2d");
+  if (bias) check_same_dtype(g, *bias, "conv_transpose2d");
+  Tensor dx = Tensor::empty({d.n, d.c, d.h, d.w}, g.dtype());
+  dispatch(g.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    backward_input<T>(g.data<T>(), weight.data<T>(), bias ? bias->data<T>() : nullptr,
+                      dx.data<T>(), d);
+  });
+  return dx;
+}
+
+Tensor conv2d_backward_weight(const Tensor& x, const Tensor& g, const ConvDims& d) {
+  check_same_dtype(x, g, "conv2d weight gradient");
+  Tensor dw = Tensor::empty({d.o, d.c, d.kh, d.kw}, x.dtype());
+  dispatch(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    backward_weight<T>(x.data<T>(), g.data<T>(), dw.data<T>(), d);
+  });
+  return dw;
+}
+
+}  // namespace cgan::kernels
