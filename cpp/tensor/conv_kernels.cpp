@@ -86,10 +86,8 @@ void col2im(const T* __restrict cols, const ConvDims& d, int64_t ld, T* __restri
       }
 }
 
-// A 1x1 kernel with stride 1 and no padding: the column matrix is the image itself.
-bool is_pointwise(const ConvDims& d) {
-  return d.kh == 1 && d.kw == 1 && d.sh == 1 && d.sw == 1 && d.ph == 0 && d.pw == 0;
-}
+// Columns per GEMM that images_per_block aims for.
+constexpr int64_t kBlockColumns = 256;
 
 // ---- splitting the batch -------------------------------------------------------------
 
@@ -130,23 +128,52 @@ std::vector<Tensor> scratch(int64_t pieces, int64_t numel, DType dt) {
 
 // ---- the three kernels ---------------------------------------------------------------
 
+// Images per GEMM: with small outputs (7x7) one image's product is (o, ck) @ (ck, 49),
+// too narrow for the GEMM's register tiles, and it spends its time packing. A few
+// images side by side make the narrow side a few hundred columns.
+int64_t images_per_block(const ConvDims& d, size_t elem) {
+  const int64_t L = std::max<int64_t>(d.l(), 1);
+  int64_t nb = std::max<int64_t>(1, (kBlockColumns + L - 1) / L);
+  // Keep the column block within ~2 MiB.
+  const int64_t cap = std::max<int64_t>(1, int64_t((size_t(2) << 20) / (elem * d.ck() * L)));
+  return std::min(nb, cap);
+}
+
+// rows (r, k L) <- the same r rows of k consecutive images (r, L) each: the block's
+// images side by side.
+template <class T>
+void pack_rows(const T* src, int64_t r, int64_t L, int64_t k, T* dst) {
+  for (int64_t t = 0; t < k; ++t)
+    for (int64_t i = 0; i < r; ++i)
+      std::copy(src + (t * r + i) * L, src + (t * r + i + 1) * L, dst + i * k * L + t * L);
+}
+
+template <class T>
+using ColVec = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>;
+
 template <class T>
 void forward(const T* x, const T* w, const T* bias, T* y, const ConvDims& d) {
   const int64_t ck = d.ck(), L = d.l(), in_img = d.c * d.h * d.w;
-  const bool pointwise = is_pointwise(d);
+  const int64_t nb = images_per_block(d, sizeof(T));
   CMap<T> W(w, d.o, ck);
   const Pieces pc = image_pieces(d, 2);
-  std::vector<Tensor> bufs = scratch(pointwise ? 0 : pc.count, ck * L, dtype_of<T>());
+  std::vector<Tensor> cols = scratch(pc.count, ck * nb * L, dtype_of<T>());
+  std::vector<Tensor> outs = scratch(nb > 1 ? pc.count : 0, d.o * nb * L, dtype_of<T>());
   run_pieces(pc, [&](int64_t p) {
-    T* cols = pointwise ? nullptr : bufs[p].data<T>();
-    for (int64_t n = pc.begin(p); n < pc.end(p); ++n) {
-      const T* xn = x + n * in_img;
-      if (!pointwise) im2col(xn, d, cols, L);
-      CMap<T> C(pointwise ? xn : cols, ck, L);
-      Map<T> Y(y + n * d.o * L, d.o, L);  // (o, ho wo)
-      if (bias) Y.colwise() = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>(bias, d.o);
+    T* cb = cols[p].data<T>();
+    for (int64_t n0 = pc.begin(p); n0 < pc.end(p); n0 += nb) {
+      const int64_t k = std::min(nb, pc.end(p) - n0), ld = k * L;
+      for (int64_t t = 0; t < k; ++t) im2col(x + (n0 + t) * in_img, d, cb + t * L, ld);
+      // (o, k L) = (o, ck) @ (ck, k L), straight into y when the block is one image.
+      T* yb = k == 1 ? y + n0 * d.o * L : outs[p].data<T>();
+      Map<T> Y(yb, d.o, ld);
+      if (bias) Y.colwise() = ColVec<T>(bias, d.o);
       else Y.setZero();
-      Y.noalias() += W * C;
+      Y.noalias() += W * CMap<T>(cb, ck, ld);
+      if (k == 1) continue;
+      for (int64_t t = 0; t < k; ++t)
+        for (int64_t oc = 0; oc < d.o; ++oc)
+          std::copy(yb + oc * ld + t * L, yb + oc * ld + (t + 1) * L, y + ((n0 + t) * d.o + oc) * L);
     }
   });
 }
@@ -154,40 +181,30 @@ void forward(const T* x, const T* w, const T* bias, T* y, const ConvDims& d) {
 template <class T>
 void backward_input(const T* g, const T* w, const T* bias, T* dx, const ConvDims& d) {
   const int64_t ck = d.ck(), L = d.l(), in_img = d.c * d.h * d.w;
-  const bool pointwise = is_pointwise(d) && d.h == d.ho && d.w == d.wo;
+  const int64_t nb = images_per_block(d, sizeof(T));
   CMap<T> W(w, d.o, ck);
   const Pieces pc = image_pieces(d, 2);
-  std::vector<Tensor> bufs = scratch(pointwise ? 0 : pc.count, ck * L, dtype_of<T>());
+  std::vector<Tensor> cols = scratch(pc.count, ck * nb * L, dtype_of<T>());
+  std::vector<Tensor> gs = scratch(nb > 1 ? pc.count : 0, d.o * nb * L, dtype_of<T>());
   run_pieces(pc, [&](int64_t p) {
-    for (int64_t n = pc.begin(p); n < pc.end(p); ++n) {
-      T* xn = dx + n * in_img;
-      CMap<T> G(g + n * d.o * L, d.o, L);  // (o, ho wo)
-      if (pointwise) {
-        Map<T> X(xn, ck, L);
-        if (bias) X.colwise() = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>(bias, d.c);
-        else X.setZero();
-        X.noalias() += W.transpose() * G;
-        continue;
+    T* cb = cols[p].data<T>();
+    for (int64_t n0 = pc.begin(p); n0 < pc.end(p); n0 += nb) {
+      const int64_t k = std::min(nb, pc.end(p) - n0), ld = k * L;
+      const T* gb = g + n0 * d.o * L;
+      if (k > 1) {
+        pack_rows(gb, d.o, L, k, gs[p].data<T>());
+        gb = gs[p].data<T>();
       }
-      T* cols = bufs[p].data<T>();
-      Map<T> C(cols, ck, L);
-      C.noalias() = W.transpose() * G;  // (ck, ho wo)
-      for (int64_t ci = 0; ci < d.c; ++ci)
-        std::fill(xn + ci * d.h * d.w, xn + (ci + 1) * d.h * d.w, bias ? bias[ci] : T(0));
-      col2im(cols, d, L, xn);
+      // (ck, k L) = (o, ck)^T @ (o, k L), then scattered back onto each image.
+      Map<T>(cb, ck, ld).noalias() = W.transpose() * CMap<T>(gb, d.o, ld);
+      for (int64_t t = 0; t < k; ++t) {
+        T* xn = dx + (n0 + t) * in_img;
+        for (int64_t ci = 0; ci < d.c; ++ci)
+          std::fill(xn + ci * d.h * d.w, xn + (ci + 1) * d.h * d.w, bias ? bias[ci] : T(0));
+        col2im(cb + t * L, d, ld, xn);
+      }
     }
   });
-}
-
-// Images per GEMM in the weight gradient: the inner dimension of the product is
-// (images) x (ho wo), and a product with an inner dimension of a few dozen (7x7 outputs)
-// spends most of its time packing. A few images side by side make it a few hundred.
-int64_t images_per_block(const ConvDims& d, size_t elem) {
-  const int64_t L = std::max<int64_t>(d.l(), 1);
-  int64_t nb = std::max<int64_t>(1, 256 / L);
-  // Keep the column block within ~1 MiB (it is read once per output row block).
-  const int64_t cap = std::max<int64_t>(1, int64_t((size_t(1) << 20) / (elem * d.ck() * L)));
-  return std::min(nb, cap);
 }
 
 template <class T>
@@ -208,11 +225,8 @@ void backward_weight(const T* x, const T* g, T* dw, const ConvDims& d) {
     for (int64_t n0 = pc.begin(p); n0 < pc.end(p); n0 += nb) {
       const int64_t k = std::min(nb, pc.end(p) - n0), ld = k * L;
       // cols (ck, k L) and g (o, k L): the block's images side by side.
-      for (int64_t t = 0; t < k; ++t) {
-        im2col(x + (n0 + t) * in_img, d, cb + t * L, ld);
-        const T* gn = g + (n0 + t) * d.o * L;
-        for (int64_t oc = 0; oc < d.o; ++oc) std::copy(gn + oc * L, gn + (oc + 1) * L, gb + oc * ld + t * L);
-      }
+      for (int64_t t = 0; t < k; ++t) im2col(x + (n0 + t) * in_img, d, cb + t * L, ld);
+      pack_rows(g + n0 * d.o * L, d.o, L, k, gb);
       CMap<T> C(cb, ck, ld);
       CMap<T> G(gb, d.o, ld);
       DW.noalias() += G * C.transpose();
