@@ -2,9 +2,11 @@
 
 #include <Eigen/Core>
 #include <algorithm>
+#include <type_traits>
 #include <vector>
 
 #include "parallel.hpp"
+#include "sgemm.hpp"
 
 namespace cgan::kernels {
 
@@ -117,14 +119,46 @@ void run_pieces(const Pieces& pc, F&& body) {
   parallel_for(pc.count, [&](int64_t p) { body(p); });
 }
 
-// One scratch buffer of `numel` values per piece, allocated before the parallel loop
-// (tasks must not throw).
-std::vector<Tensor> scratch(int64_t pieces, int64_t numel, DType dt) {
-  std::vector<Tensor> bufs;
-  bufs.reserve(pieces);
-  for (int64_t p = 0; p < pieces; ++p) bufs.push_back(Tensor::empty({numel}, dt));
-  return bufs;
+// ---- GEMM on strided operands ----------------------------------------------------------
+// C (m, n; leading dimension ldc) [+]= A @ B, A(i, p) = a[i rs + p cs], one of the strides 1.
+// float32 goes to the packed AVX2 kernel (sgemm.cpp); float64 to Eigen.
+
+template <class T>
+int64_t gemm_scratch(int64_t m, int64_t n, int64_t k) {
+  return std::is_same<T, float>::value ? sgemm_scratch(m, n, k) : 0;
 }
+
+void gemm(int64_t m, int64_t n, int64_t k, StridedF32 a, StridedF32 b, float* c, int64_t ldc,
+          bool accumulate, float* scratch) {
+  sgemm(m, n, k, a, b, c, ldc, accumulate, scratch);
+}
+
+struct StridedF64 {
+  const double* p;
+  int64_t rs, cs;
+};
+
+// The Eigen view of a strided operand: row-major when its columns are contiguous,
+// column-major (a transposed read) otherwise.
+template <class F>
+void with_view(const StridedF64& s, int64_t rows, int64_t cols, F f) {
+  using RM = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  using CM = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
+  if (s.cs == 1) f(Eigen::Map<const RM, 0, Eigen::OuterStride<>>(s.p, rows, cols, Eigen::OuterStride<>(s.rs)));
+  else f(Eigen::Map<const CM, 0, Eigen::OuterStride<>>(s.p, rows, cols, Eigen::OuterStride<>(s.cs)));
+}
+
+void gemm(int64_t m, int64_t n, int64_t k, StridedF64 a, StridedF64 b, double* c, int64_t ldc,
+          bool accumulate, double*) {
+  using RM = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  Eigen::Map<RM, 0, Eigen::OuterStride<>> C(c, m, n, Eigen::OuterStride<>(ldc));
+  if (!accumulate) C.setZero();
+  if (k == 0) return;
+  with_view(a, m, k, [&](const auto& A) { with_view(b, k, n, [&](const auto& B) { C.noalias() += A * B; }); });
+}
+
+template <class T>
+using Strided = std::conditional_t<std::is_same<T, float>::value, StridedF32, StridedF64>;
 
 // ---- the three kernels ---------------------------------------------------------------
 
@@ -134,8 +168,8 @@ std::vector<Tensor> scratch(int64_t pieces, int64_t numel, DType dt) {
 int64_t images_per_block(const ConvDims& d, size_t elem) {
   const int64_t L = std::max<int64_t>(d.l(), 1);
   int64_t nb = std::max<int64_t>(1, (kBlockColumns + L - 1) / L);
-  // Keep the column block within ~2 MiB.
-  const int64_t cap = std::max<int64_t>(1, int64_t((size_t(2) << 20) / (elem * d.ck() * L)));
+  // Keep the column block within ~4 MiB.
+  const int64_t cap = std::max<int64_t>(1, int64_t((size_t(4) << 20) / (elem * d.ck() * L)));
   return std::min(nb, cap);
 }
 
@@ -148,28 +182,44 @@ void pack_rows(const T* src, int64_t r, int64_t L, int64_t k, T* dst) {
       std::copy(src + (t * r + i) * L, src + (t * r + i + 1) * L, dst + i * k * L + t * L);
 }
 
+// Per-piece scratch: the column block, a block of rows (o, nb L), the GEMM's panels.
 template <class T>
-using ColVec = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>;
+struct Scratch {
+  Tensor buf;
+  T *cols, *rows, *gemm;
+  Scratch(const ConvDims& d, int64_t nb, int64_t gemm_numel) {
+    const int64_t nc = d.ck() * nb * d.l(), nr = d.o * nb * d.l();
+    buf = Tensor::empty({nc + nr + gemm_numel}, dtype_of<T>());
+    cols = buf.data<T>();
+    rows = cols + nc;
+    gemm = rows + nr;
+  }
+};
+
+template <class T>
+std::vector<Scratch<T>> scratch(int64_t pieces, const ConvDims& d, int64_t nb, int64_t gemm_numel) {
+  std::vector<Scratch<T>> s;  // allocated before the parallel loop: tasks must not throw
+  s.reserve(pieces);
+  for (int64_t p = 0; p < pieces; ++p) s.emplace_back(d, nb, gemm_numel);
+  return s;
+}
 
 template <class T>
 void forward(const T* x, const T* w, const T* bias, T* y, const ConvDims& d) {
   const int64_t ck = d.ck(), L = d.l(), in_img = d.c * d.h * d.w;
   const int64_t nb = images_per_block(d, sizeof(T));
-  CMap<T> W(w, d.o, ck);
   const Pieces pc = image_pieces(d, 2);
-  std::vector<Tensor> cols = scratch(pc.count, ck * nb * L, dtype_of<T>());
-  std::vector<Tensor> outs = scratch(nb > 1 ? pc.count : 0, d.o * nb * L, dtype_of<T>());
+  auto bufs = scratch<T>(pc.count, d, nb, gemm_scratch<T>(d.o, nb * L, ck));
   run_pieces(pc, [&](int64_t p) {
-    T* cb = cols[p].data<T>();
+    Scratch<T>& s = bufs[p];
     for (int64_t n0 = pc.begin(p); n0 < pc.end(p); n0 += nb) {
       const int64_t k = std::min(nb, pc.end(p) - n0), ld = k * L;
-      for (int64_t t = 0; t < k; ++t) im2col(x + (n0 + t) * in_img, d, cb + t * L, ld);
+      for (int64_t t = 0; t < k; ++t) im2col(x + (n0 + t) * in_img, d, s.cols + t * L, ld);
       // (o, k L) = (o, ck) @ (ck, k L), straight into y when the block is one image.
-      T* yb = k == 1 ? y + n0 * d.o * L : outs[p].data<T>();
-      Map<T> Y(yb, d.o, ld);
-      if (bias) Y.colwise() = ColVec<T>(bias, d.o);
-      else Y.setZero();
-      Y.noalias() += W * CMap<T>(cb, ck, ld);
+      T* yb = k == 1 ? y + n0 * d.o * L : s.rows;
+      if (bias)
+        for (int64_t oc = 0; oc < d.o; ++oc) std::fill(yb + oc * ld, yb + (oc + 1) * ld, bias[oc]);
+      gemm(d.o, ld, ck, Strided<T>{w, ck, 1}, Strided<T>{s.cols, ld, 1}, yb, ld, bias != nullptr, s.gemm);
       if (k == 1) continue;
       for (int64_t t = 0; t < k; ++t)
         for (int64_t oc = 0; oc < d.o; ++oc)
@@ -182,26 +232,24 @@ template <class T>
 void backward_input(const T* g, const T* w, const T* bias, T* dx, const ConvDims& d) {
   const int64_t ck = d.ck(), L = d.l(), in_img = d.c * d.h * d.w;
   const int64_t nb = images_per_block(d, sizeof(T));
-  CMap<T> W(w, d.o, ck);
   const Pieces pc = image_pieces(d, 2);
-  std::vector<Tensor> cols = scratch(pc.count, ck * nb * L, dtype_of<T>());
-  std::vector<Tensor> gs = scratch(nb > 1 ? pc.count : 0, d.o * nb * L, dtype_of<T>());
+  auto bufs = scratch<T>(pc.count, d, nb, gemm_scratch<T>(ck, nb * L, d.o));
   run_pieces(pc, [&](int64_t p) {
-    T* cb = cols[p].data<T>();
+    Scratch<T>& s = bufs[p];
     for (int64_t n0 = pc.begin(p); n0 < pc.end(p); n0 += nb) {
       const int64_t k = std::min(nb, pc.end(p) - n0), ld = k * L;
       const T* gb = g + n0 * d.o * L;
       if (k > 1) {
-        pack_rows(gb, d.o, L, k, gs[p].data<T>());
-        gb = gs[p].data<T>();
+        pack_rows(gb, d.o, L, k, s.rows);
+        gb = s.rows;
       }
       // (ck, k L) = (o, ck)^T @ (o, k L), then scattered back onto each image.
-      Map<T>(cb, ck, ld).noalias() = W.transpose() * CMap<T>(gb, d.o, ld);
+      gemm(ck, ld, d.o, Strided<T>{w, 1, ck}, Strided<T>{gb, ld, 1}, s.cols, ld, false, s.gemm);
       for (int64_t t = 0; t < k; ++t) {
         T* xn = dx + (n0 + t) * in_img;
         for (int64_t ci = 0; ci < d.c; ++ci)
           std::fill(xn + ci * d.h * d.w, xn + (ci + 1) * d.h * d.w, bias ? bias[ci] : T(0));
-        col2im(cb + t * L, d, ld, xn);
+        col2im(s.cols + t * L, d, ld, xn);
       }
     }
   });
@@ -214,22 +262,20 @@ void backward_weight(const T* x, const T* g, T* dw, const ConvDims& d) {
   // Fixed pieces of the batch (their number depends only on the batch and the thread
   // count); each sums its images into its own partial, piece 0 straight into dw.
   const Pieces pc = image_pieces(d, 1);
-  std::vector<Tensor> partial = scratch(pc.count - 1, d.o * ck, dtype_of<T>());
-  std::vector<Tensor> cols = scratch(pc.count, ck * nb * L, dtype_of<T>());
-  std::vector<Tensor> gs = scratch(pc.count, d.o * nb * L, dtype_of<T>());
+  std::vector<Tensor> partial;
+  for (int64_t q = 1; q < pc.count; ++q) partial.push_back(Tensor::empty({d.o * ck}, dtype_of<T>()));
+  auto bufs = scratch<T>(pc.count, d, nb, gemm_scratch<T>(d.o, ck, nb * L));
   run_pieces(pc, [&](int64_t p) {
-    Map<T> DW(p == 0 ? dw : partial[p - 1].data<T>(), d.o, ck);
-    DW.setZero();
-    T* cb = cols[p].data<T>();
-    T* gb = gs[p].data<T>();
+    Scratch<T>& s = bufs[p];
+    T* part = p == 0 ? dw : partial[p - 1].data<T>();
+    std::fill(part, part + d.o * ck, T(0));
     for (int64_t n0 = pc.begin(p); n0 < pc.end(p); n0 += nb) {
       const int64_t k = std::min(nb, pc.end(p) - n0), ld = k * L;
       // cols (ck, k L) and g (o, k L): the block's images side by side.
-      for (int64_t t = 0; t < k; ++t) im2col(x + (n0 + t) * in_img, d, cb + t * L, ld);
-      pack_rows(g + n0 * d.o * L, d.o, L, k, gb);
-      CMap<T> C(cb, ck, ld);
-      CMap<T> G(gb, d.o, ld);
-      DW.noalias() += G * C.transpose();
+      for (int64_t t = 0; t < k; ++t) im2col(x + (n0 + t) * in_img, d, s.cols + t * L, ld);
+      pack_rows(g + n0 * d.o * L, d.o, L, k, s.rows);
+      // (o, ck) += (o, k L) @ (ck, k L)^T
+      gemm(d.o, ck, ld, Strided<T>{s.rows, ld, 1}, Strided<T>{s.cols, 1, ld}, part, ck, true, s.gemm);
     }
   });
   // Partials added in piece order; elementwise, so the split over threads does not matter.
