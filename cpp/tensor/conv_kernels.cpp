@@ -21,71 +21,59 @@ using CMap = Eigen::Map<const RowMat<T>>;
 // ---- im2col / col2im ----------------------------------------------------------------
 // Column matrix of one image: row (ci, i, j) (ck rows), column (oh, ow) (ho wo columns),
 // entry x[ci, oh sh + i - ph, ow sw + j - pw], 0 where that falls in the padding.
-
-// Output positions q in [0, nout) whose input index q s + k - p lies in [0, n).
-struct Span {
-  int64_t b, e;
-};
-inline Span valid_span(int64_t k, int64_t p, int64_t s, int64_t n, int64_t nout) {
-  int64_t b = p > k ? (p - k + s - 1) / s : 0;
-  int64_t last = n - 1 + p - k;  // q s <= last
-  int64_t e = last < 0 ? 0 : std::min(nout, last / s + 1);
-  b = std::min(b, nout);
-  return {b, std::max(b, e)};
+//
+// The geometry is the same for every channel and image, so it is worked out once per
+// call: for each kernel offset (i, j) and output position (oh, ow), the offset of the
+// input pixel in its channel plane, or -1 in the padding. A row of the column matrix is
+// then one flat gather, however small the image (7x7 rows are too short for per-row
+// bounds arithmetic to pay off).
+std::vector<int32_t> patch_offsets(const ConvDims& d) {
+  const int64_t L = d.l();
+  std::vector<int32_t> off(static_cast<size_t>(d.kh * d.kw * L));
+  for (int64_t i = 0; i < d.kh; ++i)
+    for (int64_t j = 0; j < d.kw; ++j) {
+      int32_t* o = off.data() + (i * d.kw + j) * L;
+      for (int64_t oh = 0; oh < d.ho; ++oh)
+        for (int64_t ow = 0; ow < d.wo; ++ow) {
+          const int64_t ih = oh * d.sh + i - d.ph, iw = ow * d.sw + j - d.pw;
+          const bool inside = ih >= 0 && ih < d.h && iw >= 0 && iw < d.w;
+          o[oh * d.wo + ow] = inside ? static_cast<int32_t>(ih * d.w + iw) : -1;
+        }
+    }
+  return off;
 }
 
 // cols (ck, ld; the image's ho wo columns come first) = the column matrix of x (c, h, w).
 // Writes every entry (padding as 0), so the buffer needs no zero fill.
 template <class T>
-void im2col(const T* __restrict x, const ConvDims& d, T* __restrict cols, int64_t ld) {
-  for (int64_t j = 0; j < d.kw; ++j) {
-    const Span sw = valid_span(j, d.pw, d.sw, d.w, d.wo);
-    for (int64_t ci = 0; ci < d.c; ++ci)
-      for (int64_t i = 0; i < d.kh; ++i) {
-        T* row = cols + ((ci * d.kh + i) * d.kw + j) * ld;
-        for (int64_t oh = 0; oh < d.ho; ++oh) {
-          T* r = row + oh * d.wo;
-          const int64_t ih = oh * d.sh + i - d.ph;
-          if (ih < 0 || ih >= d.h) {
-            std::fill(r, r + d.wo, T(0));
-            continue;
-          }
-          const T* xr = x + (ci * d.h + ih) * d.w;
-          std::fill(r, r + sw.b, T(0));
-          const int64_t off = j - d.pw;
-          if (d.sw == 1) {
-            for (int64_t ow = sw.b; ow < sw.e; ++ow) r[ow] = xr[ow + off];
-          } else {
-            for (int64_t ow = sw.b; ow < sw.e; ++ow) r[ow] = xr[ow * d.sw + off];
-          }
-          std::fill(r + sw.e, r + d.wo, T(0));
-        }
-      }
+void im2col(const T* __restrict x, const ConvDims& d, const int32_t* __restrict off,
+            T* __restrict cols, int64_t ld) {
+  const int64_t L = d.l(), kk = d.kh * d.kw, plane = d.h * d.w;
+  for (int64_t ci = 0; ci < d.c; ++ci) {
+    const T* xc = x + ci * plane;
+    for (int64_t q = 0; q < kk; ++q) {
+      T* __restrict r = cols + (ci * kk + q) * ld;
+      const int32_t* o = off + q * L;
+      for (int64_t l = 0; l < L; ++l) r[l] = o[l] >= 0 ? xc[o[l]] : T(0);
+    }
   }
 }
 
 // x (c, h, w) += the image that the column matrix cols (ck, ld) scatters to (the adjoint
 // of im2col). Always in the same order, so the sums are repeatable.
 template <class T>
-void col2im(const T* __restrict cols, const ConvDims& d, int64_t ld, T* __restrict x) {
-  for (int64_t ci = 0; ci < d.c; ++ci)
-    for (int64_t i = 0; i < d.kh; ++i)
-      for (int64_t j = 0; j < d.kw; ++j) {
-        const Span sw = valid_span(j, d.pw, d.sw, d.w, d.wo);
-        const T* row = cols + ((ci * d.kh + i) * d.kw + j) * ld;
-        const int64_t off = j - d.pw;
-        for (int64_t oh = 0; oh < d.ho; ++oh) {
-          const int64_t ih = oh * d.sh + i - d.ph;
-          if (ih < 0 || ih >= d.h) continue;
-          const T* r = row + oh * d.wo;
-          T* xr = x + (ci * d.h + ih) * d.w;
-          if (d.sw == 1) {
-            for (int64_t ow = sw.b; ow < sw.e; ++ow) xr[ow + off] += r[ow];
-          } else {
-            for (int64_t ow = sw.b; ow < sw.e; ++ow) xr[ow * d.sw + off] += r[ow];
-          }
-        }
-      }
+void col2im(const T* __restrict cols, const ConvDims& d, const int32_t* __restrict off,
+            int64_t ld, T* __restrict x) {
+  const int64_t L = d.l(), kk = d.kh * d.kw, plane = d.h * d.w;
+  for (int64_t ci = 0; ci < d.c; ++ci) {
+    T* xc = x + ci * plane;
+    for (int64_t q = 0; q < kk; ++q) {
+      const T* r = cols + (ci * kk + q) * ld;
+      const int32_t* o = off + q * L;
+      for (int64_t l = 0; l < L; ++l)
+        if (o[l] >= 0) xc[o[l]] += r[l];
+    }
+  }
 }
 
 // Columns per GEMM that images_per_block aims for.
@@ -209,12 +197,13 @@ void forward(const T* x, const T* w, const T* bias, T* y, const ConvDims& d) {
   const int64_t ck = d.ck(), L = d.l(), in_img = d.c * d.h * d.w;
   const int64_t nb = images_per_block(d, sizeof(T));
   const Pieces pc = image_pieces(d, 2);
+  const std::vector<int32_t> off = patch_offsets(d);
   auto bufs = scratch<T>(pc.count, d, nb, gemm_scratch<T>(d.o, nb * L, ck));
   run_pieces(pc, [&](int64_t p) {
     Scratch<T>& s = bufs[p];
     for (int64_t n0 = pc.begin(p); n0 < pc.end(p); n0 += nb) {
       const int64_t k = std::min(nb, pc.end(p) - n0), ld = k * L;
-      for (int64_t t = 0; t < k; ++t) im2col(x + (n0 + t) * in_img, d, s.cols + t * L, ld);
+      for (int64_t t = 0; t < k; ++t) im2col(x + (n0 + t) * in_img, d, off.data(), s.cols + t * L, ld);
       // (o, k L) = (o, ck) @ (ck, k L), straight into y when the block is one image.
       T* yb = k == 1 ? y + n0 * d.o * L : s.rows;
       if (bias)
@@ -233,6 +222,7 @@ void backward_input(const T* g, const T* w, const T* bias, T* dx, const ConvDims
   const int64_t ck = d.ck(), L = d.l(), in_img = d.c * d.h * d.w;
   const int64_t nb = images_per_block(d, sizeof(T));
   const Pieces pc = image_pieces(d, 2);
+  const std::vector<int32_t> off = patch_offsets(d);
   auto bufs = scratch<T>(pc.count, d, nb, gemm_scratch<T>(ck, nb * L, d.o));
   run_pieces(pc, [&](int64_t p) {
     Scratch<T>& s = bufs[p];
@@ -249,7 +239,7 @@ void backward_input(const T* g, const T* w, const T* bias, T* dx, const ConvDims
         T* xn = dx + (n0 + t) * in_img;
         for (int64_t ci = 0; ci < d.c; ++ci)
           std::fill(xn + ci * d.h * d.w, xn + (ci + 1) * d.h * d.w, bias ? bias[ci] : T(0));
-        col2im(s.cols + t * L, d, ld, xn);
+        col2im(s.cols + t * L, d, off.data(), ld, xn);
       }
     }
   });
@@ -264,6 +254,7 @@ void backward_weight(const T* x, const T* g, T* dw, const ConvDims& d) {
   const Pieces pc = image_pieces(d, 1);
   std::vector<Tensor> partial;
   for (int64_t q = 1; q < pc.count; ++q) partial.push_back(Tensor::empty({d.o * ck}, dtype_of<T>()));
+  const std::vector<int32_t> off = patch_offsets(d);
   auto bufs = scratch<T>(pc.count, d, nb, gemm_scratch<T>(d.o, ck, nb * L));
   run_pieces(pc, [&](int64_t p) {
     Scratch<T>& s = bufs[p];
@@ -272,7 +263,7 @@ void backward_weight(const T* x, const T* g, T* dw, const ConvDims& d) {
     for (int64_t n0 = pc.begin(p); n0 < pc.end(p); n0 += nb) {
       const int64_t k = std::min(nb, pc.end(p) - n0), ld = k * L;
       // cols (ck, k L) and g (o, k L): the block's images side by side.
-      for (int64_t t = 0; t < k; ++t) im2col(x + (n0 + t) * in_img, d, s.cols + t * L, ld);
+      for (int64_t t = 0; t < k; ++t) im2col(x + (n0 + t) * in_img, d, off.data(), s.cols + t * L, ld);
       pack_rows(g + n0 * d.o * L, d.o, L, k, s.rows);
       // (o, ck) += (o, k L) @ (ck, k L)^T
       gemm(d.o, ck, ld, Strided<T>{s.rows, ld, 1}, Strided<T>{s.cols, 1, ld}, part, ck, true, s.gemm);
