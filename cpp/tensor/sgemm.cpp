@@ -24,15 +24,11 @@ void pack_a(StridedF32 a, int64_t ic, int64_t mc, int64_t pc, int64_t kc, float*
   for (int64_t ir = 0; ir < mc; ir += MR) {
     float* dst = ap + ir * kc;
     const int64_t rows = std::min(MR, mc - ir);
-    if (a.cs == 1) {  // rows contiguous in p: one row at a time
-      for (int64_t r = 0; r < MR; ++r) {
-        if (r < rows) {
-          const float* src = a.p + (ic + ir + r) * a.rs + pc;
-          for (int64_t p = 0; p < kc; ++p) dst[p * MR + r] = src[p];
-        } else {
-          for (int64_t p = 0; p < kc; ++p) dst[p * MR + r] = 0.0f;
-        }
-      }
+    if (a.cs == 1 && rows == MR) {  // rows contiguous in p: MR read streams, one write stream
+      const float* src[MR];
+      for (int64_t r = 0; r < MR; ++r) src[r] = a.p + (ic + ir + r) * a.rs + pc;
+      for (int64_t p = 0; p < kc; ++p)
+        for (int64_t r = 0; r < MR; ++r) dst[p * MR + r] = src[r][p];
     } else {
       for (int64_t p = 0; p < kc; ++p) {
         const float* src = a.p + (ic + ir) * a.rs + (pc + p) * a.cs;
@@ -51,15 +47,11 @@ void pack_b(StridedF32 b, int64_t pc, int64_t kc, int64_t jc, int64_t nc, float*
     if (b.cs == 1 && cols == NR) {
       for (int64_t p = 0; p < kc; ++p)
         std::memcpy(dst + p * NR, b.p + (pc + p) * b.rs + jc + jr, NR * sizeof(float));
-    } else if (b.rs == 1) {  // columns contiguous in p (B read transposed)
-      for (int64_t c = 0; c < NR; ++c) {
-        if (c < cols) {
-          const float* src = b.p + (jc + jr + c) * b.cs + pc;
-          for (int64_t p = 0; p < kc; ++p) dst[p * NR + c] = src[p];
-        } else {
-          for (int64_t p = 0; p < kc; ++p) dst[p * NR + c] = 0.0f;
-        }
-      }
+    } else if (b.rs == 1 && cols == NR) {  // B read transposed: NR read streams
+      const float* src[NR];
+      for (int64_t c = 0; c < NR; ++c) src[c] = b.p + (jc + jr + c) * b.cs + pc;
+      for (int64_t p = 0; p < kc; ++p)
+        for (int64_t c = 0; c < NR; ++c) dst[p * NR + c] = src[c][p];
     } else {
       for (int64_t p = 0; p < kc; ++p) {
         const float* src = b.p + (pc + p) * b.rs + (jc + jr) * b.cs;
