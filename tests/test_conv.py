@@ -170,6 +170,22 @@ def test_float32_matches_torch():
         _close(a, r, tol=1e-5, what="conv_transpose2d float32 gradient")
 
 
+@pytest.mark.parametrize("transposed", [False, True])
+def test_float32_large_channels_match_torch(transposed):
+    # Sizes past the float32 GEMM's blocks (depth 256, 96 rows, 16-column panels, edges).
+    x, w, b = _arrays(3, 40, 100, (9, 7), (3, 3), True, transposed, seed=6, dtype=np.float32)
+    kw = dict(stride=2, padding=1, output_padding=1) if transposed else dict(stride=1, padding=1)
+    ref_op = F.conv_transpose2d if transposed else F.conv2d
+    op = ops.conv_transpose2d if transposed else ops.conv2d
+    y_ref = ref_op(torch.tensor(x), torch.tensor(w), torch.tensor(b), **kw)
+    g = np.random.default_rng(8).standard_normal(tuple(y_ref.shape)).astype(np.float32)
+    y_ref, g_ref = _torch_grads(lambda a, c, d: ref_op(a, c, d, **kw), x, w, b, g)
+    y, grads = _cgan_grads(lambda a, c, d: op(a, c, d, **kw), x, w, b, g)
+    _close(y, y_ref, tol=1e-5, what="float32 value")
+    for name, a, r in zip(["x", "weight", "bias"], grads, g_ref):
+        _close(a, r, tol=1e-5, what=f"float32 gradient of {name}")
+
+
 def test_mixed_dtypes_promote_to_float64():
     x, w, b = _arrays(2, 2, 3, (5, 5), (3, 3), True, transposed=False)
     y = ops.conv2d(x.astype(np.float32), w, b.astype(np.float32), padding=1)
