@@ -53,5 +53,6 @@ void bind_optim(py::module_& m);
 void bind_gan(py::module_& m);
 void bind_losses(py::module_& m);
 void bind_norm(py::module_& m);  // needs the ops submodule of bind_tensor
+void bind_conv(py::module_& m);  // after bind_tensor: adds to its `ops` submodule
 
 }  // namespace cgan::bind
