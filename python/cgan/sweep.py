@@ -21,6 +21,7 @@ import numbers
 import os
 import re
 import time
+import zlib
 
 import numpy as np
 
@@ -222,9 +223,11 @@ def _plan(space, trials, seeds, search_seed):
     if not dist_names and trials is not None:
         raise ValueError("trials counts random draws, but the space has no distribution "
                          "(uniform, loguniform, choice); leave trials out for a grid")
-    draws = [{}] if not dist_names else [
-        {k: space[k].draw(np.random.default_rng([search_seed, t, i]))
-         for i, k in enumerate(dist_names)} for t in range(trials)]
+    # each setting's draws depend on (search_seed, t, its name) only: adding a setting to
+    # the space leaves the other settings' draws as they were
+    draws = [{} if not dist_names else
+              {k: space[k].draw(np.random.default_rng([search_seed, t, zlib.crc32(k.encode())]))
+               for k in dist_names} for t in range(trials or 1)]
     points = [{}]
     for k in grid_names:
         points = [{**p, k: _plain(v)} for p in points for v in space[k]]
