@@ -135,6 +135,16 @@ def test_unreachable_address_is_a_clear_error(monkeypatch):
     assert time.perf_counter() - t0 < 30  # the timeout, not Dask's default of 30 s per try
 
 
+def test_objective_options_are_known():
+    from cgan.sweep import _accepted_options
+    assert _accepted_options("wgan-gp") == {"lambda_gp", "one_sided"}
+    assert _accepted_options("hinge") == set()
+    assert {"lambda_ls", "lambda_gp", "lambda_real", "loss_output"} <= _accepted_options(
+        "loss-sensitive")
+    assert "generator_loss" in _accepted_options("f-gan:kl")
+    assert "margin" in _accepted_options("ebgan") and "clip" in _accepted_options("wgan")
+
+
 # ---- the plan -----------------------------------------------------------------------------
 
 def test_grid_plan_crosses_lists_and_drops_options_an_objective_lacks():
@@ -327,6 +337,10 @@ def test_cli_runs_a_toml_study_and_reports(client, tmp_path, capsys):
     with pytest.raises(SystemExit):
         cgan.sweep.cli_main([str(bad), "--out", str(out)])
     assert "loguniform" in capsys.readouterr().err
+    bad.write_text('steps = 20\n[space]\nlamda_gp = [1.0]\n')
+    with pytest.raises(SystemExit):
+        cgan.sweep.cli_main([str(bad), "--out", str(tmp_path / "bad")])
+    assert "did you mean 'lambda_gp'" in capsys.readouterr().err
 
 
 # ---- faults -----------------------------------------------------------------------------

@@ -127,19 +127,13 @@ def _plain(v):
 
 # ---- the space -------------------------------------------------------------------------
 
-def _option_names():
-    """Every option name of every objective, from cgan.losses' own error message, so that
-    new options are known without a list here."""
-    names = {}
-    for loss in losses.available():
-        names[loss] = _accepted_options(loss)
-    return names
-
-
 _ACCEPTED = {}
 
 
 def _accepted_options(loss):
+    """The option names objective `loss` takes. cgan.losses lists them only in the message
+    of the ValueError for an unknown option ("...; accepted: lambda_gp (number) ..."), so
+    they are read from there (tests/test_sweep.py checks this against known options)."""
     if loss not in _ACCEPTED:
         try:
             losses.get(loss, __cgan_sweep_probe__=0)
@@ -152,9 +146,10 @@ def _accepted_options(loss):
 
 
 def _known_names():
+    """Every setting name: the trial's own and every option of every objective."""
     names = set(trial_lib.DEFAULTS)
-    for opts in _option_names().values():
-        names |= opts
+    for loss in losses.available():
+        names |= _accepted_options(loss)
     return names
 
 
@@ -900,8 +895,11 @@ def cli_main(argv=None):
         space, kwargs = _read_study_file(args.study)
     except (OSError, ValueError, TypeError) as e:
         ap.error(str(e))
-    df = sweep(space, out=args.out, address=args.address, n_workers=args.workers,
-               resume=not args.restart, progress=not args.no_progress, **kwargs)
+    try:
+        df = sweep(space, out=args.out, address=args.address, n_workers=args.workers,
+                   resume=not args.restart, progress=not args.no_progress, **kwargs)
+    except (ValueError, TypeError, ConnectionError) as e:  # bad study: a usage error
+        ap.error(str(e))
     print(f"{len(df)} trials ({int(df['error'].notna().sum())} failed) in "
           f"{df.attrs['seconds']:.1f} s -> {os.path.join(args.out, _RESULTS)}")
     if "successive_halving" in df.attrs:
