@@ -168,6 +168,10 @@ def test_random_plan_is_seeded_in_bounds_and_shared_across_grid_points():
     lrs = [s["lr"] for s, _, _ in a]
     assert all(1e-4 <= v <= 1e-2 for v in lrs)
     assert min(lrs) < 1e-3 < max(lrs)  # spread over the decades, not stuck at one end
+    # draws are independent: neighbouring draws are not near copies of each other
+    u = np.log10([s["lr"] for s, _, _ in _plan({"lr": cgan.sweep.loguniform(1e-4, 1e-2)},
+                                                 400, [0], 0)])
+    assert abs(np.corrcoef(u[:-1], u[1:])[0, 1]) < 0.2
     assert {s["d_steps"] for s, _, _ in a} == {1, 5}
     # c is an lsgan option only; the draw t gives every grid point the same values
     by_draw = {}
