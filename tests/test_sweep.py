@@ -306,6 +306,14 @@ def test_report_and_best_of_budget(reference):
         assert row["hq best"] == part["hq"].max()
     assert table["failed"].sum() == df["error"].notna().sum()
 
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    ax = cgan.sweep.boxplot(df, "w1")
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels == sorted(ok["loss"].unique()) and ax.get_ylabel() == "w1"
+    plt.close(ax.figure)
+
     synthetic = pd.DataFrame({"data": "ring", "loss": ["a"] * 6 + ["b"] * 6,
                               "error": [None] * 11 + ["FloatingPointError"],
                               "w1": [5.0, 4.0, 3.0, 2.0, 1.0, 6.0] + [1.5] * 5 + [np.nan]})
