@@ -358,31 +358,41 @@ def _check_halving(sh, steps, metrics):
 def _connect(address, n_workers):
     """(client, what to close afterwards: the client and cluster started here, or
     nothing for a Client passed in). Raises before any trial when the scheduler at
-    `address` does not answer within a few seconds."""
+    `address` does not answer within a few seconds or its workers cannot import cgan."""
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError as e:
         raise ImportError('cgan.sweep runs on Dask: pip install "cgan[sweep]" '
                           '(dask[distributed] and pandas)') from e
+    started = []
     if isinstance(address, Client):
-        return address, []
-    if address is not None:
+        client = address
+    elif address is not None:
         try:
             client = Client(address, timeout=_CONNECT_TIMEOUT)
         except (OSError, TimeoutError) as e:
             raise ConnectionError(f"address: no Dask scheduler answered at {address!r} within "
                                   f"{_CONNECT_TIMEOUT} s ({type(e).__name__}: {e})") from None
-        return client, [client]
-    import logging
-    cluster = LocalCluster(n_workers=n_workers or os.cpu_count() or 1, threads_per_worker=1,
-                           processes=True, dashboard_address=":0", silence_logs=logging.ERROR)
+        started = [client]
+    else:
+        import logging
+        cluster = LocalCluster(n_workers=n_workers or os.cpu_count() or 1, threads_per_worker=1,
+                               processes=True, dashboard_address=":0", silence_logs=logging.ERROR)
+        started = [cluster]
+        try:
+            client = Client(cluster)
+        except BaseException:
+            cluster.close()
+            raise
+        started.insert(0, client)
     try:
-        client = Client(cluster)
-        client.run(trial_lib.warm_up)
-    except BaseException:
-        cluster.close()
-        raise
-    return client, [client, cluster]
+        client.run(trial_lib.warm_up)  # imports once per worker, outside the trials' seconds
+    except Exception as e:  # noqa: BLE001 -- any failure here means the workers are unusable
+        for thing in started:
+            thing.close()
+        raise RuntimeError(f"the Dask workers cannot run cgan trials ({type(e).__name__}: {e}); "
+                           f"install cgan where the workers run") from e
+    return client, started
 
 
 # ---- results on disk ---------------------------------------------------------------------
