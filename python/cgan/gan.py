@@ -12,7 +12,7 @@ import zipfile
 
 import numpy as np
 
-from . import _core, nn, optim
+from . import _core, defaults, nn, optim
 
 __all__ = ["GAN"]
 
@@ -37,13 +37,17 @@ def _seed(name, v):
     return int(v)
 
 
-def _default_optimizer(loss, options, module, discriminator):
-    d = _core.objective_defaults(loss, options, discriminator)
-    if d["type"] == "rmsprop":
-        return optim.RMSprop(module.parameters(), lr=d["lr"])
-    if d["type"] == "sgd":
-        return optim.SGD(module.parameters(), lr=d["lr"])
-    return optim.Adam(module.parameters(), lr=d["lr"], betas=d["betas"])
+def _resolve_defaults(loss, options, d_steps, generator, discriminator, g_optimizer,
+                      d_optimizer):
+    """What the caller left out (None), from the one table of per-objective defaults
+    (cgan.defaults): d_steps, every option with its value, and the optimizers.
+    Returns (d_steps, options, g_optimizer, d_optimizer)."""
+    s = defaults.resolve(loss, options, d_steps)
+    if g_optimizer is None:
+        g_optimizer = defaults.optimizer(s, generator, s["g_lr"])
+    if d_optimizer is None:
+        d_optimizer = defaults.optimizer(s, discriminator, s["d_lr"])
+    return s["d_steps"], s["options"], g_optimizer, d_optimizer
 
 
 def _optimizer_spec(opt):
@@ -94,18 +98,21 @@ class GAN:
         Width of the noise. prior: ``"normal"`` (N(0, I)) or ``"uniform"`` (U(-1, 1)).
     d_steps, g_steps : int
         Discriminator updates per iteration (k of Algorithm 1) and generator updates.
+        d_steps left out comes from the objective's row of ``cgan.defaults`` (5 for wgan
+        and wgan-gp, else 1).
     g_optimizer, d_optimizer : cgan.optim optimizers, optional
         Built on G's and D's parameters; separate learning rates give TTUR. Left out,
-        each defaults to the objective's paper settings (e.g. RMSprop 5e-5 for wgan,
-        Adam 1e-4 with betas (0.5, 0.9) for wgan-gp).
+        each comes from the same row (e.g. RMSprop 5e-5 for wgan, Adam 2e-4 with betas
+        (0.5, 0.9) for wgan-gp; ``cgan losses NAME`` prints the row).
     seed : int
         Seeds minibatch sampling, noise and the objective's own draws.
     **options
-        The objective's options (e.g. ``lambda_gp=10``, ``clip=0.01``, ``margin=1``).
+        The objective's options (e.g. ``lambda_gp=10``, ``clip=0.01``, ``margin=1``);
+        ``gan.options`` holds every option with the value used, defaults included.
     """
 
     def __init__(self, generator, discriminator, loss="non-saturating", z_dim=None,
-                 prior="normal", d_steps=1, g_steps=1, g_optimizer=None, d_optimizer=None,
+                 prior="normal", d_steps=None, g_steps=1, g_optimizer=None, d_optimizer=None,
                  seed=0, **options):
         for m, which in ((generator, "generator"), (discriminator, "discriminator")):
             if not isinstance(m, nn.Module):
@@ -117,21 +124,19 @@ class GAN:
             z_dim = generator.in_features
             if z_dim is None:
                 raise ValueError("z_dim is required when the generator accepts any width")
+        for k in options:
+            if not isinstance(k, str):
+                raise TypeError(f"objective option names must be strings, got {k!r}")
+        _check_optimizer(g_optimizer, generator, "g_optimizer")
+        _check_optimizer(d_optimizer, discriminator, "d_optimizer")
+        d_steps, options, g_optimizer, d_optimizer = _resolve_defaults(
+            loss, options, d_steps, generator, discriminator, g_optimizer, d_optimizer)
         for name, v in (("z_dim", z_dim), ("d_steps", d_steps), ("g_steps", g_steps)):
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
                 raise TypeError(f"{name} must be an integer, got {v!r}")
             if not 1 <= v <= 2**31:
                 raise ValueError(f"{name} must be an integer in [1, 2**31], got {v!r}")
         seed = _seed("seed", seed)
-        for k in options:
-            if not isinstance(k, str):
-                raise TypeError(f"objective option names must be strings, got {k!r}")
-        _check_optimizer(g_optimizer, generator, "g_optimizer")
-        _check_optimizer(d_optimizer, discriminator, "d_optimizer")
-        if g_optimizer is None:
-            g_optimizer = _default_optimizer(loss, options, generator, False)
-        if d_optimizer is None:
-            d_optimizer = _default_optimizer(loss, options, discriminator, True)
         self.generator, self.discriminator = generator, discriminator
         self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
         self.z_dim, self.prior = int(z_dim), prior
