@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -257,3 +258,33 @@ def test_python_dash_m_cgan_and_the_old_demo_run():
     r = subprocess.run([sys.executable, "-m", "cgan.demo", "--help"], capture_output=True,
                        text=True, env=env)
     assert r.returncode == 0 and "usage: cgan train" in r.stdout
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_stops_training_and_writes_the_steps_done(sig, tmp_path):
+    # Ctrl-C (SIGINT) or kill (SIGTERM) mid-training: exit status 130, one line on stderr
+    # saying where, and checkpoint, metrics and plots of the steps done.
+    out = tmp_path / "run"
+    argv = ["train", "--out", str(out), "--steps", "1000000"] + QUICK[2:]
+    p = subprocess.Popen([sys.executable, "-m", "cgan"] + argv, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, env=ENV)
+    try:
+        header = p.stdout.readline()  # printed when training starts
+        assert "wgan-gp" in header, header
+        time.sleep(1.0)
+        p.send_signal(sig)
+        stdout, stderr = p.communicate(timeout=600)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 130, stderr
+    lines = stderr.splitlines()
+    assert len(lines) == 1 and "Traceback" not in stderr, stderr
+    assert lines[0].startswith("interrupted after ") and str(out) in lines[0]
+    for name in ("samples.png", "critic.png", "losses.png", "metrics.json", "checkpoint.npz"):
+        assert (out / name).is_file(), name
+    m = read_metrics(out)
+    assert m["interrupted"] is True and m["steps_asked"] == 1000000
+    assert 0 <= m["steps"] < 1000000 and f"after {m['steps']} of 1000000 steps" in lines[0]
+    assert cgan.GAN.load(str(out / "checkpoint.npz")).steps_done == m["steps"]
+    assert "modes covered" in stdout  # the numbers of the steps done are reported

@@ -363,7 +363,9 @@ def _train(args):
         interrupted = False
         t0 = time.perf_counter()
         try:
-            history = gan.fit(data, args.steps, args.batch_size, progress=not args.no_progress)
+            # at most 50 steps between records, so that a run stopped early has curves
+            history = gan.fit(data, args.steps, args.batch_size, progress=not args.no_progress,
+                              log_every=max(1, min(args.steps // 200, 50)))
         except KeyboardInterrupt:
             interrupted, history = True, gan.history
         except FloatingPointError as e:

@@ -208,7 +208,10 @@ def loss_curves(history, ax=None, keys=None):
     ax.set_xlabel("generator step")
     if not ax.get_ylabel():
         ax.set_ylabel("value (loss, penalty, estimate)")
-    ax.legend(fontsize="small")
+    if ax.lines:
+        ax.legend(fontsize="small")
+    else:
+        ax.text(0.5, 0.5, "no logged step", ha="center", va="center", transform=ax.transAxes)
     return ax
 
 
