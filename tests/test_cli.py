@@ -119,7 +119,7 @@ BAD_ARGUMENTS = [
     (["train", "--dataset", "mnist"], "unknown data set 'mnist'"),
     (["train", "--steps", "0"], "positive integer"),
     (["train", "--width", "100000"], "at most 8192"),
-    (["train", "--batch-size", "60000"], "at most 50000"),
+    (["train", "--batch-size", "60000"], "at most 20000"),
     (["train", "--lr", "-1"], "positive number"),
     (["train", "--lr", "abc"], "positive number"),
     (["train", "--option", "lambda_gp"], "KEY=VALUE"),

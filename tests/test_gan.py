@@ -223,10 +223,10 @@ def test_ctrl_c_stops_after_the_current_step(data):
 def test_wgan_gp_covers_the_ring():
     # The lecture's toy experiment, short and seeded, at the settings of the README and of
     # `cgan train`: the one-sided penalty and the defaults table (Adam 2e-4, betas (0.5,
-    # 0.9), 5 critic steps). Modes covered every 500 steps, seeds 0-4: 7,8,8,8,8,8 /
-    # 8,8,8,8,... (README); the two-sided penalty at these settings ended on 0, 8, 8, 1
-    # modes for seeds 0-3, and how it ends changes with the CPU's floating-point
-    # (FMA) code, so a test of it would test luck.
+    # 0.9), 5 critic steps). Modes covered at steps 500, 1000, ..., 3000 for seeds 0-4:
+    # 7 8 8 8 8 8 / 8 8 8 8 8 8 / 7 8 8 8 8 8 / 7 8 8 8 8 8 / 4 8 7 8 8 8. The two-sided
+    # penalty with these networks ended on 0, 8, 8, 1 modes for seeds 0-3 (lr 3e-4), and
+    # how it ends changes with the CPU's floating-point (FMA) code: a test of it tests luck.
     data = cgan.datasets.ring(20000, seed=0)
     G = cgan.nn.MLP(2, [64] * 3, 2, seed=0)
     D = cgan.nn.MLP(2, [64] * 3, 1, seed=1)

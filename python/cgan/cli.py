@@ -51,7 +51,7 @@ _DEFAULT_BATCH = 128
 # objective's default, collapses onto one or two modes of this ring for some seeds at
 # these settings; the one-sided one covered all eight for every seed tried (README).
 _MAIN_JOB = ("wgan-gp", {"one_sided": 1})
-_DATA_SIZE = 50000      # training set drawn once from the sampler
+_DATA_SIZE = 20000      # training set drawn once from the sampler (as in the README)
 _EVAL_SIZE = 2000       # default samples for the metrics and plots
 _W_SAMPLES = 4000       # exact OT costs n^2 memory: W1 on at most this many points per set
 _INTERRUPTED = 130      # exit status after Ctrl-C / SIGTERM (128 + SIGINT), as shells use
