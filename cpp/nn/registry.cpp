@@ -57,6 +57,18 @@ int64_t mlp_count(const Config& c) {
   return n;
 }
 
+template <class BN>
+Entry batch_norm_entry() {
+  return {[](const Config& c, Rng&) -> ModulePtr {
+            return std::make_shared<BN>(c.at("num_features").as_int("num_features"), c.at("eps").as_number("eps"),
+                                        c.at("momentum").as_number("momentum"), c.at("affine").as_bool("affine"));
+          },
+          [](const Config& c) {  // weight and bias when affine, running mean and var, the count
+            int64_t n = checked_product({c.at("num_features").as_int("num_features")}, "num_features");
+            return n * (c.at("affine").as_bool("affine") ? 4 : 2) + 1;
+          }};
+}
+
 const std::map<std::string, Entry>& table() {
   static const std::map<std::string, Entry> t = {
       {"Linear",
@@ -78,26 +90,8 @@ const std::map<std::string, Entry>& table() {
           return std::make_shared<ConvTranspose2d>(conv_options(c, true), rng);
         },
         [](const Config& c) { return conv_count(c, true); }}},
-      {"BatchNorm1d",
-       {[](const Config& c, Rng&) -> ModulePtr {
-          return std::make_shared<BatchNorm1d>(c.at("num_features").as_int("num_features"),
-                                             c.at("eps").as_number("eps"), c.at("momentum").as_number("momentum"),
-                                             c.at("affine").as_bool("affine"));
-        },
-        [](const Config& c) {
-          int64_t n = checked_product({c.at("num_features").as_int("num_features")}, "num_features");
-          return n * (c.at("affine").as_bool("affine") ? 4 : 2) + 1;
-        }}},
-      {"BatchNorm2d",
-       {[](const Config& c, Rng&) -> ModulePtr {
-          return std::make_shared<BatchNorm2d>(c.at("num_features").as_int("num_features"),
-                                             c.at("eps").as_number("eps"), c.at("momentum").as_number("momentum"),
-                                             c.at("affine").as_bool("affine"));
-        },
-        [](const Config& c) {
-          int64_t n = checked_product({c.at("num_features").as_int("num_features")}, "num_features");
-          return n * (c.at("affine").as_bool("affine") ? 4 : 2) + 1;
-        }}},
+      {"BatchNorm1d", batch_norm_entry<BatchNorm1d>()},
+      {"BatchNorm2d", batch_norm_entry<BatchNorm2d>()},
       {"LayerNorm",
        {[](const Config& c, Rng&) -> ModulePtr {
           return std::make_shared<LayerNorm>(ints(c, "normalized_shape"), c.at("eps").as_number("eps"),
