@@ -41,6 +41,7 @@ def scan(name, f, valid):
 
 
 A = np.array([[1.0, -2.0], [3.0, 0.5]], np.float32)
+IMG = np.random.default_rng(0).normal(size=(2, 2, 3, 3)).astype(np.float32)
 
 OPS = {
     **{n: (A,) for n in ["neg", "exp", "log", "log1p", "sqrt", "square", "abs", "tanh",
@@ -50,6 +51,11 @@ OPS = {
     "add": (A, A), "sub": (A, A), "mul": (A, A), "div": (A, A),
     "matmul": (A, A, False, False), "linear": (A, A, A[0]), "sum": (A, 0, False),
     "mean": (A, 1, True), "reshape": (A, [4]), "concat": ([A, A],), "slice": (A, 0, 1),
+    # the image ops: (N, C, H, W) batches, PyTorch's weight layouts
+    "conv2d": (IMG, np.ones((3, 2, 2, 2), np.float32), None, 1, 0),
+    "conv_transpose2d": (IMG, np.ones((2, 3, 2, 2), np.float32), None, 1, 0, 0),
+    "batch_norm": (IMG, None, None, None, None, True, 0.1, 1e-5),
+    "layer_norm": (IMG, (3, 3)), "upsample_nearest": (IMG, 2), "flatten": (IMG, 1),
 }
 
 

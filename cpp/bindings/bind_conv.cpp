@@ -14,7 +14,7 @@ int64_t int_value(py::handle h, const char* who, const char* what) {
   if (is_bool || !PyIndex_Check(h.ptr()))
     throw TypeError(std::string(who) + ": " + what + " must be an int or a pair of ints, got " +
                     py::repr(h).cast<std::string>());
-  return py::reinterpret_borrow<py::object>(h).attr("__index__")().cast<int64_t>();
+  return index_value(h, (std::string(who) + ": " + what).c_str());
 }
 
 // An int n -> (n, n); a pair (a, b) -> (a, b); TypeError for anything else.

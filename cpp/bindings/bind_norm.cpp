@@ -18,12 +18,7 @@ Var optional_var(py::handle h, const char* what) {
   return h.is_none() ? Var() : to_var(h, std::nullopt, what);
 }
 
-// A Python int (not bool) as int64, else TypeError naming `what`.
-int64_t int_value(py::handle h, const char* what) {
-  if (py::isinstance<py::bool_>(h) || !py::hasattr(h, "__index__"))
-    throw TypeError(std::string(what) + " must be an int, got " + type_name(h));
-  return py::int_(h.attr("__index__")()).cast<int64_t>();
-}
+int64_t int_value(py::handle h, const char* what) { return index_value(h, what); }
 
 // A running statistic. In training mode it is updated in place, so it must be a
 // cgan.Tensor or a writable, C-contiguous float32/float64 NumPy array (any other input
