@@ -24,7 +24,8 @@ from collections import namedtuple
 
 import numpy as np
 
-__all__ = ["DigitClassifier", "nearest_image_distance", "NearestImages", "ClassHistogram"]
+__all__ = ["DigitClassifier", "classifier_network", "nearest_image_distance", "NearestImages",
+           "ClassHistogram"]
 
 NearestImages = namedtuple("NearestImages", "distance index")
 ClassHistogram = namedtuple("ClassHistogram", "counts fractions coverage kl_uniform")
@@ -78,7 +79,7 @@ def classifier_network(image_shape=(1, 28, 28), classes=10, seed=0):
         nn.Linear(128, classes, seed=int(seeds[3])))
 
 
-_FEATURE_END = 7  # forward_until(x, 7): through the hidden layer's LeakyReLU
+FEATURE_LAYER = 7  # classifier_network's layers [0, 7): up to the hidden layer's LeakyReLU
 
 
 class DigitClassifier:
@@ -87,12 +88,17 @@ class DigitClassifier:
     Build one with :meth:`fit` (train, or load from the cache) or :meth:`for_mnist` (the
     default: trained on ``cgan.datasets.mnist(split="train")``, checked on split="test").
     ``accuracy`` holds the held-out accuracy when it was measured (else None).
+    ``DigitClassifier(network, image_shape)`` wraps any trained ``cgan.nn.Sequential``
+    that maps (N, *image_shape) to (N, classes) logits; its layers [0, feature_layer)
+    give the features.
     """
 
-    def __init__(self, network, image_shape, classes=10, accuracy=None, from_cache=False):
+    def __init__(self, network, image_shape, classes=10, accuracy=None, from_cache=False,
+                 feature_layer=FEATURE_LAYER):
         self.network = network
         self.image_shape = tuple(int(v) for v in image_shape)
         self.classes = int(classes)
+        self.feature_layer = int(feature_layer)
         self.accuracy = accuracy
         self.from_cache = from_cache
         network.eval()
@@ -162,7 +168,8 @@ class DigitClassifier:
         from . import nn
 
         meta = dict(config=nn.config(self.network), image_shape=self.image_shape,
-                    classes=self.classes, accuracy=self.accuracy, settings=settings)
+                    classes=self.classes, accuracy=self.accuracy, settings=settings,
+                    feature_layer=self.feature_layer)
         arrays = {f"state/{k}": v for k, v in self.network.state_dict().items()}
         arrays["meta"] = np.array(json.dumps(meta))
         tmp = f"{path}.{os.getpid()}.tmp.npz"
@@ -183,7 +190,8 @@ class DigitClassifier:
             net.load_state_dict(state)
         except (OSError, ValueError, KeyError, TypeError):
             return None
-        clf = cls(net, meta["image_shape"], meta["classes"], meta.get("accuracy"), from_cache=True)
+        clf = cls(net, meta["image_shape"], meta["classes"], meta.get("accuracy"), from_cache=True,
+                  feature_layer=meta["feature_layer"])
         clf._path, clf._settings = path, meta["settings"]
         return clf
 
@@ -216,9 +224,9 @@ class DigitClassifier:
         return self.logits(x).argmax(1).astype(np.int64)
 
     def features(self, x):
-        """The penultimate (128-unit hidden) layer's activations (N, 128), float64: the
-        feature space of ``frechet_distance``."""
-        return self._run(x, "DigitClassifier.features", _FEATURE_END)
+        """The penultimate layer's activations (N, 128 for ``classifier_network``),
+        float64: the feature space of ``frechet_distance``."""
+        return self._run(x, "DigitClassifier.features", self.feature_layer)
 
     def score_accuracy(self, x, y):
         """Fraction of images whose predicted class is the label."""
