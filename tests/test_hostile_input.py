@@ -163,7 +163,7 @@ def test_bad_state_dicts_leave_the_module_unchanged():
     (lambda: cgan.ops.leaky_relu(np.ones(2), "x"), TypeError),
     (lambda: cgan.tensor(np.ones(2)).backward(), ValueError),
     (lambda: cgan.RNG(0).normal([-1, 2]), ValueError),
-    (lambda: cgan.RNG(-1), TypeError),
+    (lambda: cgan.RNG(-1), ValueError),  # as MLP(seed=-1)
     (lambda: cgan.RNG(0).normal([2**62, 2**62]), ValueError),
 ])
 def test_bad_op_calls(call, exc):

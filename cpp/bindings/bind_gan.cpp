@@ -4,6 +4,7 @@
 #include "gan/snapshot.hpp"
 #include "tensor/kernels.hpp"
 #include "objective_options.hpp"
+#include "py_objective.hpp"
 
 namespace cgan::bind {
 
@@ -29,8 +30,11 @@ void bind_gan(py::module_& m) {
   // A loss or gradient that turned NaN/inf: FloatingPointError, with step and objective.
   py::register_exception<gan::NonFiniteError>(m, "NonFiniteError", PyExc_FloatingPointError);
 
-  m.def("objective_defaults", [](const std::string& loss, py::dict options, bool discriminator) {
-          auto obj = gan::make_objective(loss, objective_options(options));
+  m.def("objective_defaults", [](py::object loss, py::dict options, bool discriminator) {
+          std::shared_ptr<gan::Objective> obj;
+          if (py::isinstance<py::str>(loss)) obj = gan::make_objective(loss.cast<std::string>(), objective_options(options));
+          else if (py::isinstance<gan::Objective>(loss)) obj = loss.cast<std::shared_ptr<gan::Objective>>();
+          else obj = std::make_shared<PyObjective>(loss);
           auto d = obj->default_optimizer(discriminator);
           py::dict out;
           out["type"] = d.type;
@@ -45,7 +49,7 @@ void bind_gan(py::module_& m) {
       .def(py::init([](nn::ModulePtr G, nn::ModulePtr D, std::shared_ptr<optim::Optimizer> g_opt,
                        std::shared_ptr<optim::Optimizer> d_opt, std::string loss, int64_t z_dim,
                        std::string prior, int64_t d_steps, int64_t g_steps, uint64_t seed,
-                       py::dict options) {
+                       py::dict options, py::object objective) {
              gan::GANConfig c;
              c.loss = loss;
              c.options = objective_options(options);
@@ -54,54 +58,68 @@ void bind_gan(py::module_& m) {
              c.d_steps = d_steps;
              c.g_steps = g_steps;
              c.seed = seed;
-             return std::make_shared<gan::GAN>(G, D, g_opt, d_opt, c);
+             // An objective object: a built-in one (cgan.losses.get) is used as it is;
+             // anything else is called back in Python.
+             std::shared_ptr<gan::Objective> obj;
+             if (py::isinstance<gan::Objective>(objective)) obj = objective.cast<std::shared_ptr<gan::Objective>>();
+             else if (!objective.is_none()) obj = std::make_shared<PyObjective>(objective);
+             return std::make_shared<gan::GAN>(G, D, g_opt, d_opt, c, obj);
            }),
            "generator"_a, "discriminator"_a, "g_optimizer"_a, "d_optimizer"_a, "loss"_a,
-           "z_dim"_a, "prior"_a, "d_steps"_a, "g_steps"_a, "seed"_a, "options"_a)
-      .def("step", [](gan::GAN& g, py::handle real) {
+           "z_dim"_a, "prior"_a, "d_steps"_a, "g_steps"_a, "seed"_a, "options"_a, "objective"_a = py::none())
+      .def("step", [](gan::GAN& g, py::handle real, py::handle labels) {
              Tensor t = to_tensor(real, g.generator()->dtype(), "real_batch");
+             auto y = labels_value(labels);
              gan::StepRecord r;
              {
                py::gil_scoped_release nogil;
-               r = gan::step_or_roll_back(g, t);
+               r = gan::step_or_roll_back(g, t, y);
              }
              return record_dict(r);
-           }, "real_batch"_a)
+           }, "real_batch"_a, "labels"_a = py::none())
       .def("fit_chunk", [](gan::GAN& g, py::handle data, int64_t steps, int64_t batch,
-                           double seconds, int64_t log_every, int64_t log_at) {
+                           double seconds, int64_t log_every, int64_t log_at, py::handle labels) {
              Tensor t = to_tensor(data, g.generator()->dtype(), "data");
+             auto y = labels_value(labels);
              std::vector<gan::StepRecord> recs;
              {
                py::gil_scoped_release nogil;
-               recs = gan::fit_or_roll_back(g, t, steps, batch, seconds, log_every, log_at);
+               recs = gan::fit_or_roll_back(g, t, steps, batch, seconds, log_every, log_at, y);
              }
              py::list out;
              for (auto& r : recs) out.append(record_dict(r));
              return out;
-           }, "data"_a, "steps"_a, "batch_size"_a, "seconds"_a, "log_every"_a, "log_at"_a)
+           }, "data"_a, "steps"_a, "batch_size"_a, "seconds"_a, "log_every"_a, "log_at"_a,
+           "labels"_a = py::none())
+      .def("check_labels", [](gan::GAN& g, py::handle labels, int64_t n) {
+             g.check_labels(labels_value(labels), n, "labels");
+           })
+      .def_property_readonly("num_classes", &gan::GAN::num_classes)
       .def("check_data", [](gan::GAN& g, py::handle data, const char* what) {
              g.check_data(to_tensor(data, g.generator()->dtype(), what), what);
            })
-      .def("sample", [](gan::GAN& g, int64_t n, py::object seed, bool training) {
+      .def("sample", [](gan::GAN& g, int64_t n, py::object seed, bool training, py::handle labels) {
+             auto y = labels_value(labels);
              Tensor t;
              if (seed.is_none()) {
                py::gil_scoped_release nogil;
-               t = g.sample(n, nullptr, training);
+               t = g.sample(n, nullptr, training, y);
              } else {
                Rng r(seed_value(seed));
                py::gil_scoped_release nogil;
-               t = g.sample(n, &r, training);
+               t = g.sample(n, &r, training, y);
              }
              return to_numpy(t);
-           }, "n"_a, "seed"_a = py::none(), "training"_a = false)
-      .def("generate", [](gan::GAN& g, py::handle z, bool training) {
+           }, "n"_a, "seed"_a = py::none(), "training"_a = false, "labels"_a = py::none())
+      .def("generate", [](gan::GAN& g, py::handle z, bool training, py::handle labels) {
              Tensor t = to_tensor(z, g.generator()->dtype(), "z");
              if (!kernels::all_finite(t)) throw ValueError("generate: z contains NaN or infinite values");
-             return to_numpy(g.generate(t, training));
-           }, "z"_a, "training"_a = false)
-      .def("discriminate", [](gan::GAN& g, py::handle x, bool training) {
-             return to_numpy(g.discriminate(to_tensor(x, g.discriminator()->dtype(), "x"), training));
-           }, "x"_a, "training"_a = false)
+             return to_numpy(g.generate(t, training, labels_value(labels)));
+           }, "z"_a, "training"_a = false, "labels"_a = py::none())
+      .def("discriminate", [](gan::GAN& g, py::handle x, bool training, py::handle labels) {
+             return to_numpy(g.discriminate(to_tensor(x, g.discriminator()->dtype(), "x"), training,
+                                            labels_value(labels)));
+           }, "x"_a, "training"_a = false, "labels"_a = py::none())
       .def_property_readonly("data_shape", [](const gan::GAN& g) { return py::tuple(py::cast(g.data_shape())); })
       .def_property("steps_done", &gan::GAN::steps_done, [](gan::GAN& g, int64_t s) {
              if (s < 0) throw ValueError("steps_done must be >= 0, got " + std::to_string(s));
@@ -115,11 +133,15 @@ void bind_gan(py::module_& m) {
              std::copy(b.begin(), b.end(), out.mutable_data() + 4);
              return out;
            })
-      .def("set_rng_state", [](gan::GAN& g, py::array_t<uint64_t, py::array::c_style | py::array::forcecast> s) {
-             if (s.size() != 8) throw ValueError("GAN rng state must have 8 uint64 words");
-             g.train_rng().set_state({s.at(0), s.at(1), s.at(2), s.at(3)});
-             g.sample_rng().set_state({s.at(4), s.at(5), s.at(6), s.at(7)});
-           });
+      .def("set_rng_state", [](gan::GAN& g, py::handle state) {
+             auto s = rng_words(state, 8, "GAN rng state");
+             // Both halves are checked (not all zero) before either generator changes.
+             Rng train, sample;
+             train.set_state({s[0], s[1], s[2], s[3]});
+             sample.set_state({s[4], s[5], s[6], s[7]});
+             g.train_rng() = train;
+             g.sample_rng() = sample;
+           }, "state"_a);
 }
 
 }  // namespace cgan::bind

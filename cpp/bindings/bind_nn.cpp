@@ -4,7 +4,9 @@
 #include <random>
 
 #include "convert.hpp"
+#include "py_module.hpp"
 #include "nn/activation.hpp"
+#include "nn/conditional.hpp"
 #include "nn/conv.hpp"
 #include "nn/linear.hpp"
 #include "nn/mlp.hpp"
@@ -81,57 +83,23 @@ Shape shape_arg(py::handle v, const std::string& what) {
   return s;
 }
 
-// ---- Config <-> Python ------------------------------------------------------------------------
-
-py::object to_python(const Config& c) {
-  if (c.is_null()) return py::none();
-  if (c.is_bool()) return py::bool_(c.as_bool(""));
-  if (c.is_int()) return py::int_(c.as_int(""));
-  if (c.is_number()) return py::float_(c.as_number(""));
-  if (c.is_string()) return py::str(c.as_string(""));
-  if (c.is_list()) {
-    py::list l;
-    for (auto& x : c.as_list("")) l.append(to_python(x));
-    return std::move(l);
-  }
-  py::dict d;
-  for (auto& [k, v] : c.as_object("")) d[py::str(k)] = to_python(v);
-  return std::move(d);
-}
-
-Config from_python(py::handle h, int depth = 0) {
-  if (depth > 64) throw ValueError("config: nested too deeply");
-  if (h.is_none()) return Config();
-  if (py::isinstance<py::bool_>(h)) return Config(h.cast<bool>());
-  if (py::isinstance<py::int_>(h)) return Config(int_arg(h, "config value"));
-  if (py::isinstance<py::float_>(h)) return Config(h.cast<double>());
-  if (py::isinstance<py::str>(h)) return Config(h.cast<std::string>());
-  if (py::isinstance<py::list>(h) || py::isinstance<py::tuple>(h)) {
-    Config::List l;
-    for (py::handle x : h) l.push_back(from_python(x, depth + 1));
-    return Config(std::move(l));
-  }
-  if (py::isinstance<py::dict>(h)) {
-    Config c = Config(Config::Object{});
-    for (auto item : py::reinterpret_borrow<py::dict>(h)) {
-      if (!py::isinstance<py::str>(item.first)) throw ValueError("config: keys must be strings");
-      c.set(item.first.cast<std::string>(), from_python(item.second, depth + 1));
-    }
-    return c;
-  }
-  throw TypeError("config: unsupported value of type " + type_of(h));
-}
-
 // ---- Module methods ---------------------------------------------------------------------------
 
-py::object call(Module& m, py::handle x) {
+// Shapes are checked before a built-in module's forward; a Python module's forward
+// reports its own errors (its out_shape is a dry run of forward).
+void check_shape(const Module& m, const Shape& s) {
+  if (!dynamic_cast<const PyModule*>(&m)) nn::check_input(m, s);
+}
+
+py::object call(Module& m, py::handle x, py::handle labels) {
+  nn::LabelScope scope(labels_value(labels));
   if (py::isinstance<Var>(x)) {
     Var v = x.cast<Var>();
-    nn::check_input(m, v.shape());
+    check_shape(m, v.shape());
     return py::cast(m.forward(v));
   }
   Tensor t = to_tensor(x, m.dtype(), "input");
-  nn::check_input(m, t.shape());
+  check_shape(m, t.shape());
   Tensor y;
   {
     py::gil_scoped_release nogil;
@@ -185,22 +153,50 @@ void load_state_dict(const Module& m, py::dict d, bool strict) {
 
 void bind_nn(py::module_& m) {
   py::module_ nn = m.def_submodule("nn", "Neural network modules.");
-  py::class_<Module, std::shared_ptr<Module>>(nn, "Module", "Base class of cgan modules.")
-      .def("__call__", &call, "x"_a,
+  install_python_module_factory();
+  py::class_<Module, PyModule, py::smart_holder>(nn, "Module", R"doc(Base class of cgan modules.
+
+Subclass it in Python: call ``super().__init__()`` in ``__init__`` and write
+``forward(self, x)`` with cgan Tensors and ops. Attributes that are modules or parameters
+(``cgan.nn.Parameter``) register themselves, as in PyTorch.)doc")
+      .def(py::init<>())
+      .def("__call__", &call, "x"_a, "labels"_a = py::none(),
            "On a Tensor: forward with a graph, returns a Tensor. On an array: inference "
-           "(no graph, no running statistics move), returns a NumPy array.")
+           "(no graph, no running statistics move), returns a NumPy array. `labels`: the "
+           "class of each row, for conditional networks.")
       .def("forward", [](Module& m, const Var& x) { return m.forward(x); })
       .def("parameters", &Module::parameters, "The parameter Tensors (shared, not copies).")
       .def("named_parameters", [](const Module& m) { return m.named_parameters(); })
       .def("named_buffers", [](const Module& m) { return m.named_buffers(); })
       .def("named_children", [](const Module& m) { return m.children(); })
+      .def("__setattr__", [](py::handle self, py::str name, py::handle value) {
+             if (auto* pm = dynamic_cast<PyModule*>(self.cast<Module*>())) pm->on_setattr(name, value);
+             py::module_::import("builtins").attr("object").attr("__setattr__")(self, name, value);
+           })
+      .def("register_buffer", [](Module& m, const std::string& name, py::handle value) {
+             auto* pm = dynamic_cast<PyModule*>(&m);
+             if (!pm) throw TypeError("register_buffer: only modules written in Python take new buffers");
+             Var v = to_var(value, std::nullopt, "register_buffer: value");
+             pm->register_buffer(name, v);
+             py::module_::import("builtins").attr("object").attr("__setattr__")(py::cast(&m), name, v.detach());
+           }, "name"_a, "tensor"_a, "State saved with the module but not trained (e.g. running statistics).")
+      .def("_replace_child", [](py::handle self, const std::string& name, nn::ModulePtr child) {
+             Module& m = *self.cast<Module*>();
+             if (auto* seq = dynamic_cast<nn::Sequential*>(&m)) {
+               seq->replace_layer(std::stoul(name), child);
+             } else if (dynamic_cast<PyModule*>(&m)) {
+               self.attr("__setattr__")(name, child);
+             } else {
+               throw TypeError("cannot replace a child of " + m.type_name());
+             }
+           })
       .def("state_dict", &state_dict, "Parameters and buffers as NumPy copies, by PyTorch's names.")
       .def("load_state_dict", [](const Module& m, py::handle d, py::handle strict) {
              if (!py::isinstance<py::dict>(d))
                throw TypeError("load_state_dict: state must be a dict of arrays, got " + type_of(d));
              load_state_dict(m, py::reinterpret_borrow<py::dict>(d), bool_arg(strict, "load_state_dict: strict"));
            }, "state"_a, "strict"_a = true)
-      .def("_config", [](const Module& m) { return to_python(m.config()); })
+      .def("_config", [](const Module& m) { return config_to_python(m.config()); })
       .def("train", [](std::shared_ptr<Module> m, py::handle mode) {
              m->set_training(bool_arg(mode, "train: mode"));
              return m;
@@ -241,21 +237,17 @@ void bind_nn(py::module_& m) {
         return n;
       })
       .def("__repr__", [](const Module& m) {
-        return m.type_name() + "(" + py::str(to_python(m.config())).cast<std::string>() + ")";
+        return m.type_name() + "(" + py::str(config_to_python(m.config())).cast<std::string>() + ")";
       });
 
   nn.def("_from_config", [](py::handle cfg, py::handle seed) {
           Rng rng(seed_or_random(seed));
-          return nn::from_config(from_python(cfg), rng);
+          return nn::from_config(config_from_python(cfg), rng);
         }, "config"_a, "seed"_a = py::none());
-  nn.def("_parameter_count", [](py::handle cfg) { return nn::parameter_count(from_python(cfg)); });
+  nn.def("_parameter_count", [](py::handle cfg) { return nn::parameter_count(config_from_python(cfg)); });
   nn.def("_module_types", &nn::module_types);
-  nn.def("_spectral_norm_all", [](nn::ModulePtr mod, py::handle seed) {
-          Rng rng(seed_or_random(seed));
-          return nn::spectral_norm_all(mod, rng);
-        }, "module"_a, "seed"_a = py::none());
 
-  py::class_<nn::Linear, Module, std::shared_ptr<nn::Linear>>(nn, "Linear",
+  py::class_<nn::Linear, Module, py::smart_holder>(nn, "Linear",
                                                               "y = x @ weight.T + bias, weight (out, in).")
       .def(py::init([](py::handle in, py::handle out, py::handle bias, py::handle init, py::handle seed) {
              Rng rng(seed_or_random(seed));
@@ -282,7 +274,7 @@ void bind_nn(py::module_& m) {
     o.init = str_arg(init, w + ": init");
     return o;
   };
-  py::class_<nn::Conv2d, Module, std::shared_ptr<nn::Conv2d>>(
+  py::class_<nn::Conv2d, Module, py::smart_holder>(
       nn, "Conv2d", "2-D convolution of (N, C_in, H, W) images; weight (out, in, kh, kw).\n"
                     "H_out = (H + 2 padding - kernel_size) // stride + 1.")
       .def(py::init([conv_opts](py::handle in, py::handle out, py::handle k, py::handle s, py::handle p,
@@ -296,7 +288,7 @@ void bind_nn(py::module_& m) {
       .def_property_readonly("bias", [](const nn::Conv2d& l) -> py::object {
         return l.bias().defined() ? py::cast(l.bias()) : py::none();
       });
-  py::class_<nn::ConvTranspose2d, nn::Conv2d, std::shared_ptr<nn::ConvTranspose2d>>(
+  py::class_<nn::ConvTranspose2d, nn::Conv2d, py::smart_holder>(
       nn, "ConvTranspose2d", "Transposed 2-D convolution; weight (in, out, kh, kw).\n"
                              "H_out = (H - 1) stride - 2 padding + kernel_size + output_padding.")
       .def(py::init([conv_opts](py::handle in, py::handle out, py::handle k, py::handle s, py::handle p,
@@ -308,8 +300,8 @@ void bind_nn(py::module_& m) {
            "in_channels"_a, "out_channels"_a, "kernel_size"_a, "stride"_a = 1, "padding"_a = 0,
            "output_padding"_a = 0, "bias"_a = true, "init"_a = "default", "seed"_a = py::none());
 
-  py::class_<nn::BatchNorm, Module, std::shared_ptr<nn::BatchNorm>>(nn, "_BatchNorm");
-  py::class_<nn::BatchNorm1d, nn::BatchNorm, std::shared_ptr<nn::BatchNorm1d>>(
+  py::class_<nn::BatchNorm, Module, py::smart_holder>(nn, "_BatchNorm");
+  py::class_<nn::BatchNorm1d, nn::BatchNorm, py::smart_holder>(
       nn, "BatchNorm1d", "Batch normalisation of (N, C) or (N, C, L), PyTorch's semantics.")
       .def(py::init([](py::handle c, py::handle eps, py::handle mom, py::handle affine) {
              return std::make_shared<nn::BatchNorm1d>(int_arg(c, "BatchNorm1d: num_features"),
@@ -318,7 +310,7 @@ void bind_nn(py::module_& m) {
                                                       bool_arg(affine, "BatchNorm1d: affine"));
            }),
            "num_features"_a, "eps"_a = 1e-5, "momentum"_a = 0.1, "affine"_a = true);
-  py::class_<nn::BatchNorm2d, nn::BatchNorm, std::shared_ptr<nn::BatchNorm2d>>(
+  py::class_<nn::BatchNorm2d, nn::BatchNorm, py::smart_holder>(
       nn, "BatchNorm2d", "Batch normalisation of (N, C, H, W) per channel, PyTorch's semantics.")
       .def(py::init([](py::handle c, py::handle eps, py::handle mom, py::handle affine) {
              return std::make_shared<nn::BatchNorm2d>(int_arg(c, "BatchNorm2d: num_features"),
@@ -327,7 +319,7 @@ void bind_nn(py::module_& m) {
                                                       bool_arg(affine, "BatchNorm2d: affine"));
            }),
            "num_features"_a, "eps"_a = 1e-5, "momentum"_a = 0.1, "affine"_a = true);
-  py::class_<nn::LayerNorm, Module, std::shared_ptr<nn::LayerNorm>>(
+  py::class_<nn::LayerNorm, Module, py::smart_holder>(
       nn, "LayerNorm", "Normalises each sample over its trailing dims `normalized_shape`.")
       .def(py::init([](py::handle shape, py::handle eps, py::handle affine) {
              return std::make_shared<nn::LayerNorm>(shape_arg(shape, "LayerNorm: normalized_shape"),
@@ -336,19 +328,19 @@ void bind_nn(py::module_& m) {
            }),
            "normalized_shape"_a, "eps"_a = 1e-5, "elementwise_affine"_a = true);
 
-  py::class_<nn::Flatten, Module, std::shared_ptr<nn::Flatten>>(nn, "Flatten", "(N, *shape) -> (N, prod(shape)).")
+  py::class_<nn::Flatten, Module, py::smart_holder>(nn, "Flatten", "(N, *shape) -> (N, prod(shape)).")
       .def(py::init<>());
-  py::class_<nn::Unflatten, Module, std::shared_ptr<nn::Unflatten>>(nn, "Unflatten", "(N, prod(shape)) -> (N, *shape).")
+  py::class_<nn::Unflatten, Module, py::smart_holder>(nn, "Unflatten", "(N, prod(shape)) -> (N, *shape).")
       .def(py::init([](py::handle s) { return std::make_shared<nn::Unflatten>(shape_arg(s, "Unflatten: shape")); }),
            "shape"_a);
-  py::class_<nn::Upsample, Module, std::shared_ptr<nn::Upsample>>(nn, "Upsample",
+  py::class_<nn::Upsample, Module, py::smart_holder>(nn, "Upsample",
                                                                   "Nearest-neighbour upsampling of (N, C, H, W).")
       .def(py::init([](py::handle s) {
              auto p = pair_arg(s, "Upsample: scale_factor");
              return std::make_shared<nn::Upsample>(p[0], p[1]);
            }),
            "scale_factor"_a);
-  py::class_<nn::Dropout, Module, std::shared_ptr<nn::Dropout>>(
+  py::class_<nn::Dropout, Module, py::smart_holder>(
       nn, "Dropout", "Zeroes elements with probability p in train mode (scaling the rest by 1/(1-p)).")
       .def(py::init([](py::handle p, py::handle seed) {
              return std::make_shared<nn::Dropout>(finite_arg(p, "Dropout: p"), seed_or_random(seed));
@@ -356,7 +348,28 @@ void bind_nn(py::module_& m) {
            "p"_a = 0.5, "seed"_a = py::none())
       .def_property_readonly("p", &nn::Dropout::p);
 
-  py::class_<nn::Activation, Module, std::shared_ptr<nn::Activation>>(
+  py::class_<nn::Embedding, Module, py::smart_holder>(
+      nn, "Embedding", "Integer labels (N,) -> rows of a learned (num_classes, dim) table, N(0, 1) initially.")
+      .def(py::init([](py::handle c, py::handle dim, py::handle seed) {
+             Rng rng(seed_or_random(seed));
+             return std::make_shared<nn::Embedding>(int_arg(c, "Embedding: num_classes"), int_arg(dim, "Embedding: dim"), rng);
+           }),
+           "num_classes"_a, "dim"_a, "seed"_a = py::none());
+  py::class_<nn::Conditional, Module, py::smart_holder>(
+      nn, "Conditional",
+      "A Sequential conditioned on class labels: mode 'add' adds a learned label vector after layer "
+      "`at` - 1 (= concatenating a one-hot label to the input when at = 1), 'projection' adds "
+      "<E[y], features> to the output (Miyato and Koyama 2018).")
+      .def(py::init([](std::shared_ptr<nn::Sequential> body, py::handle classes, py::handle mode, py::handle at,
+                       py::handle seed) {
+             Rng rng(seed_or_random(seed));
+             return std::make_shared<nn::Conditional>(body, int_arg(classes, "Conditional: num_classes"),
+                                                      str_arg(mode, "Conditional: mode"), int_arg(at, "Conditional: at"), rng);
+           }),
+           "module"_a, "num_classes"_a, "mode"_a = "add", "at"_a = 1, "seed"_a = py::none())
+      .def_property_readonly("num_classes", &nn::Conditional::num_classes);
+
+  py::class_<nn::Activation, Module, py::smart_holder>(
       nn, "Activation", "Elementwise activation: relu, leaky_relu, tanh, sigmoid, elu, softplus, identity.")
       .def(py::init([](py::handle name, py::handle param) {
              std::optional<double> p;
@@ -367,7 +380,7 @@ void bind_nn(py::module_& m) {
       .def_property_readonly("name", &nn::Activation::name)
       .def_property_readonly("param", &nn::Activation::param);
 
-  py::class_<nn::Sequential, Module, std::shared_ptr<nn::Sequential>>(nn, "Sequential")
+  py::class_<nn::Sequential, Module, py::smart_holder>(nn, "Sequential")
       .def(py::init([](py::args layers) {
              std::vector<nn::ModulePtr> ls;
              for (py::handle h : layers) {
@@ -388,11 +401,14 @@ void bind_nn(py::module_& m) {
       .def("forward_until", [](nn::Sequential& s, const Var& x, size_t end) { return s.forward_until(x, end); },
            "x"_a, "end"_a, "Output of layers [0, end), e.g. an autoencoder's code.");
 
-  py::class_<nn::MLP, nn::Sequential, std::shared_ptr<nn::MLP>>(nn, "MLP",
+  py::class_<nn::MLP, nn::Sequential, py::smart_holder>(nn, "MLP",
       "Linear -> activation -> ... -> Linear (-> out_activation).")
       .def(py::init([](py::handle in, py::handle hidden, py::handle out, py::handle act, py::handle out_act,
-                       py::handle sn, py::handle init, py::handle slope, py::handle seed) {
+                       py::handle sn, py::handle init, py::handle slope, py::handle classes, py::handle seed) {
              nn::MLPOptions o;
+             if (!classes.is_none()) o.num_classes = int_arg(classes, "MLP: num_classes");
+             if (!classes.is_none() && o.num_classes < 1)
+               throw ValueError("MLP: num_classes must be >= 1 (or None), got " + std::to_string(o.num_classes));
              o.in_features = int_arg(in, "MLP: in_features");
              if (!(py::isinstance<py::list>(hidden) || py::isinstance<py::tuple>(hidden)))
                throw TypeError("MLP: hidden must be a list of widths, got " + type_of(hidden));
@@ -408,9 +424,9 @@ void bind_nn(py::module_& m) {
            }),
            "in_features"_a, "hidden"_a, "out_features"_a, "activation"_a = "relu",
            "out_activation"_a = py::none(), "spectral_norm"_a = false, "init"_a = "default",
-           "negative_slope"_a = 0.2, "seed"_a = py::none());
+           "negative_slope"_a = 0.2, "num_classes"_a = py::none(), "seed"_a = py::none());
 
-  py::class_<nn::SpectralNorm, Module, std::shared_ptr<nn::SpectralNorm>>(
+  py::class_<nn::SpectralNorm, Module, py::smart_holder>(
       nn, "SpectralNorm", "Wraps a Linear/Conv2d/ConvTranspose2d so that it uses W / sigma(W) (Miyato et al. 2018).")
       .def(py::init([](nn::ModulePtr inner, py::handle iters, py::handle seed) {
              Rng rng(seed_or_random(seed));

@@ -24,8 +24,7 @@ std::vector<Var> param_list(py::handle params) {
 
 std::pair<double, double> betas_of(py::handle betas) {
   if (!py::isinstance<py::sequence>(betas) || py::isinstance<py::str>(betas))
-    throw TypeError("betas must be a pair of numbers (beta1, beta2), got " +
-                    py::str(py::type::of(betas)).cast<std::string>());
+    throw TypeError("betas must be a pair of numbers (beta1, beta2), got " + type_name(betas));
   auto seq = py::reinterpret_borrow<py::sequence>(betas);
   if (seq.size() != 2) throw ValueError("betas must be a pair (beta1, beta2)");
   return {number_value(seq[0], "betas[0]"), number_value(seq[1], "betas[1]")};
@@ -64,7 +63,9 @@ void bind_optim(py::module_& m) {
              opt.step();
            }, "Updates every parameter that has a .grad, in place.")
       .def("zero_grad", &Optimizer::zero_grad, "Sets every parameter's .grad to None.")
-      .def_property("lr", &Optimizer::lr, &Optimizer::set_lr)
+      .def_property("lr", &Optimizer::lr, [](Optimizer& opt, py::handle lr) {
+             opt.set_lr(number_value(lr, "lr"));
+           })
       .def_property_readonly("steps", &Optimizer::steps)
       .def_property_readonly("params", &Optimizer::params)
       .def("state_dict", [](const Optimizer& opt) {
@@ -73,8 +74,10 @@ void bind_optim(py::module_& m) {
              d["steps"] = py::int_(opt.steps());
              return d;
            }, "Per-parameter buffers (NumPy copies, '<index>.<name>') and 'steps'.")
-      .def("load_state_dict", [](Optimizer& opt, py::dict d) {
-             auto [s, steps] = state_of(d);
+      .def("load_state_dict", [](Optimizer& opt, py::handle state) {
+             if (!py::isinstance<py::dict>(state))
+               throw TypeError("load_state_dict: state must be a dict from state_dict(), got " + type_name(state));
+             auto [s, steps] = state_of(py::reinterpret_borrow<py::dict>(state));
              opt.load_state(s, steps);  // validates shapes and keys before changing anything
            }, "state"_a)
       .def("__repr__", [](const Optimizer& opt) {
@@ -83,9 +86,12 @@ void bind_optim(py::module_& m) {
       });
 
   py::class_<optim::SGD, Optimizer, std::shared_ptr<optim::SGD>>(o, "SGD")
-      .def(py::init([](py::handle params, double lr, double momentum, double dampening,
-                       bool nesterov, double wd) {
-             return std::make_shared<optim::SGD>(param_list(params), lr, momentum, dampening, nesterov, wd);
+      .def(py::init([](py::handle params, py::handle lr, py::handle momentum, py::handle dampening,
+                       py::handle nesterov, py::handle wd) {
+             return std::make_shared<optim::SGD>(
+                 param_list(params), number_value(lr, "SGD: lr"), number_value(momentum, "SGD: momentum"),
+                 number_value(dampening, "SGD: dampening"), bool_value(nesterov, "SGD: nesterov"),
+                 number_value(wd, "SGD: weight_decay"));
            }),
            "params"_a, "lr"_a, "momentum"_a = 0.0, "dampening"_a = 0.0, "nesterov"_a = false,
            "weight_decay"_a = 0.0)
@@ -94,9 +100,11 @@ void bind_optim(py::module_& m) {
       .def_readonly("weight_decay", &optim::SGD::weight_decay);
 
   py::class_<optim::Adam, Optimizer, std::shared_ptr<optim::Adam>>(o, "Adam")
-      .def(py::init([](py::handle params, double lr, py::handle betas, double eps, double wd) {
+      .def(py::init([](py::handle params, py::handle lr, py::handle betas, py::handle eps, py::handle wd) {
              auto [b1, b2] = betas_of(betas);
-             return std::make_shared<optim::Adam>(param_list(params), lr, b1, b2, eps, wd);
+             return std::make_shared<optim::Adam>(param_list(params), number_value(lr, "Adam: lr"), b1, b2,
+                                                  number_value(eps, "Adam: eps"),
+                                                  number_value(wd, "Adam: weight_decay"));
            }),
            "params"_a, "lr"_a = 1e-3, "betas"_a = py::make_tuple(0.9, 0.999), "eps"_a = 1e-8,
            "weight_decay"_a = 0.0)
@@ -105,9 +113,12 @@ void bind_optim(py::module_& m) {
       .def_readonly("weight_decay", &optim::Adam::weight_decay);
 
   py::class_<optim::RMSprop, Optimizer, std::shared_ptr<optim::RMSprop>>(o, "RMSprop")
-      .def(py::init([](py::handle params, double lr, double alpha, double eps, double momentum,
-                       bool centered, double wd) {
-             return std::make_shared<optim::RMSprop>(param_list(params), lr, alpha, eps, momentum, centered, wd);
+      .def(py::init([](py::handle params, py::handle lr, py::handle alpha, py::handle eps,
+                       py::handle momentum, py::handle centered, py::handle wd) {
+             return std::make_shared<optim::RMSprop>(
+                 param_list(params), number_value(lr, "RMSprop: lr"), number_value(alpha, "RMSprop: alpha"),
+                 number_value(eps, "RMSprop: eps"), number_value(momentum, "RMSprop: momentum"),
+                 bool_value(centered, "RMSprop: centered"), number_value(wd, "RMSprop: weight_decay"));
            }),
            "params"_a, "lr"_a = 1e-2, "alpha"_a = 0.99, "eps"_a = 1e-8, "momentum"_a = 0.0,
            "centered"_a = false, "weight_decay"_a = 0.0)
@@ -117,7 +128,9 @@ void bind_optim(py::module_& m) {
       .def_readonly("centered", &optim::RMSprop::centered)
       .def_readonly("weight_decay", &optim::RMSprop::weight_decay);
 
-  o.def("clip_", [](py::handle params, double c) { optim::clip_(param_list(params), c); },
+  o.def("clip_", [](py::handle params, py::handle c) {
+          optim::clip_(param_list(params), number_value(c, "clip_: c"));
+        },
         "params"_a, "c"_a, "Clips every element of every parameter into [-c, c] in place (WGAN).");
 }
 

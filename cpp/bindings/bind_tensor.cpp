@@ -1,8 +1,10 @@
 // cgan.Tensor, cgan.grad, grad mode, the ops, threads and the RNG.
+#include <cmath>
 #include <sstream>
 
 #include "autograd/engine.hpp"
 #include "convert.hpp"
+#include "ops/norm.hpp"
 #include "ops/ops.hpp"
 #include "tensor/kernels.hpp"
 #include "tensor/parallel.hpp"
@@ -15,12 +17,26 @@ using namespace pybind11::literals;
 namespace {
 
 // Right-hand operand of an arithmetic operator: a Tensor, a Python number (takes the
-// tensor's dtype, as a NumPy scalar would) or an array-like.
-Var operand(py::handle other, const Var& like) {
+// tensor's dtype, as a NumPy scalar would) or an array-like. `what` names it in errors.
+Var operand(py::handle other, const Var& like, const char* what = "operand") {
   if (py::isinstance<Var>(other)) return other.cast<Var>();
   if (py::isinstance<py::float_>(other) || py::isinstance<py::int_>(other))
-    return ops::scalar_like(other.cast<double>(), like);
-  return to_var(other, std::nullopt, "operand");
+    return ops::scalar_like(number_value(other, what), like);
+  return to_var(other, std::nullopt, what);
+}
+
+// A shape: a sequence of integers (each fitting int64).
+Shape shape_value(py::handle obj, const char* what) {
+  if (py::isinstance<py::str>(obj) || !py::isinstance<py::sequence>(obj))
+    throw TypeError(std::string(what) + " must be a sequence of integers, got " + type_name(obj));
+  Shape out;
+  for (py::handle h : obj) out.push_back(index_value(h, what));
+  return out;
+}
+
+// retain_graph: None (keep the graph only with create_graph, as torch) or a bool.
+int retain_flag(py::handle v, const char* what) {
+  return v.is_none() ? -1 : int(bool_value(v, what));
 }
 
 std::vector<Var> var_list(py::handle obj, const char* what) {
@@ -47,13 +63,26 @@ std::vector<Var> tensor_list(py::handle obj, const char* what) {
   return out;
 }
 
-Var reduce(const Var& x, py::object axis, bool keepdims, bool mean) {
+Var reduce(const Var& x, py::object axis, py::handle keepdims_arg, bool mean) {
+  const char* fn = mean ? "mean" : "sum";
+  bool keepdims = bool_value(keepdims_arg, mean ? "mean: keepdims" : "sum: keepdims");
   if (axis.is_none()) {
     Var r = mean ? ops::mean(x) : ops::sum(x);
     if (keepdims) r = ops::reshape(r, Shape(x.shape().size(), 1));
     return r;
   }
-  int64_t a = axis.cast<int64_t>();
+  if (py::isinstance<py::tuple>(axis) || py::isinstance<py::list>(axis)) {
+    // A tuple of axes (NumPy): negative ones count from the end, each at most once.
+    std::vector<int64_t> axes;
+    for (py::handle h : axis) axes.push_back(index_value(h, mean ? "mean: axis" : "sum: axis"));
+    return mean ? ops::mean(x, axes, keepdims) : ops::sum(x, axes, keepdims);
+  }
+  int64_t a = index_value(axis, mean ? "mean: axis" : "sum: axis");
+  int64_t nd = static_cast<int64_t>(x.shape().size());
+  if (a < -nd || a >= nd)
+    throw ValueError(std::string(fn) + ": axis " + std::to_string(a) + " is out of range for a tensor of " +
+                     std::to_string(nd) + " axes (expected -" + std::to_string(nd) + " <= axis < " +
+                     std::to_string(nd) + ")");
   return mean ? ops::mean(x, a, keepdims) : ops::sum(x, a, keepdims);
 }
 
@@ -112,28 +141,34 @@ void bind_tensor(py::module_& m) {
            }, "dtype"_a = py::none(), "copy"_a = py::none())
       .def("item", [](const Var& v) { return v.data().item(); })
       .def("detach", &Var::detach)
-      .def("requires_grad_", [](Var& v, bool r) { v.set_requires_grad(r); return v; }, "requires_grad"_a = true)
+      .def("requires_grad_", [](Var& v, py::handle r) {
+             v.set_requires_grad(bool_value(r, "requires_grad_: requires_grad"));
+             return v;
+           }, "requires_grad"_a = true)
       .def("zero_grad", [](Var& v) { v.set_grad(Var()); })
       .def("astype", [](const Var& v, py::object dt) {
-             auto d = parse_dtype(dt);  // Fix: None gave an empty optional, dereferenced (UB)
+             auto d = parse_dtype(dt);  // None is no dtype here: refused, never dereferenced
              if (!d) throw TypeError("dtype must be float32 or float64, got None");
              return ops::cast(v, *d);
            })
-      .def("backward", [](const Var& v, py::object grad, py::object retain_graph, bool create_graph) {
+      .def("backward", [](const Var& v, py::object grad, py::object retain_graph, py::handle create) {
              std::vector<Var> gs;
-             if (!grad.is_none()) gs.push_back(to_var(grad, v.dtype(), "grad"));
-             int retain = retain_graph.is_none() ? -1 : int(retain_graph.cast<bool>());
+             if (!grad.is_none()) gs.push_back(to_var(grad, v.dtype(), "backward: gradient"));
+             int retain = retain_flag(retain_graph, "backward: retain_graph");
+             bool create_graph = bool_value(create, "backward: create_graph");
              py::gil_scoped_release nogil;
              backward({v}, gs, create_graph, retain);
            },
            "gradient"_a = py::none(), "retain_graph"_a = py::none(), "create_graph"_a = false,
            "Accumulates d(self)/d(leaf) into .grad of every leaf that requires grad.")
       .def_property_readonly("T", [](const Var& v) { return ops::transpose(v); })
-      .def("sum", [](const Var& v, py::object axis, bool keepdims) { return reduce(v, axis, keepdims, false); },
+      .def("sum", [](const Var& v, py::object axis, py::handle keepdims) { return reduce(v, axis, keepdims, false); },
            "axis"_a = py::none(), "keepdims"_a = false)
-      .def("mean", [](const Var& v, py::object axis, bool keepdims) { return reduce(v, axis, keepdims, true); },
+      .def("mean", [](const Var& v, py::object axis, py::handle keepdims) { return reduce(v, axis, keepdims, true); },
            "axis"_a = py::none(), "keepdims"_a = false)
-      .def("reshape", [](const Var& v, std::vector<int64_t> shape) { return ops::reshape(v, shape); })
+      .def("reshape", [](const Var& v, py::handle shape) {
+             return ops::reshape(v, shape_value(shape, "reshape: shape"));
+           }, "shape"_a)
       .def("__len__", [](const Var& v) {
         if (v.shape().empty()) throw TypeError("len() of a 0-d tensor");
         return v.shape()[0];
@@ -148,27 +183,28 @@ void bind_tensor(py::module_& m) {
       .def("__repr__", &repr)
       .def("__float__", [](const Var& v) { return v.data().item(); })
       .def("__neg__", [](const Var& a) { return ops::neg(a); })
-      .def("__add__", [](const Var& a, py::handle b) { return ops::add(a, operand(b, a)); })
-      .def("__radd__", [](const Var& a, py::handle b) { return ops::add(operand(b, a), a); })
-      .def("__sub__", [](const Var& a, py::handle b) { return ops::sub(a, operand(b, a)); })
-      .def("__rsub__", [](const Var& a, py::handle b) { return ops::sub(operand(b, a), a); })
-      .def("__mul__", [](const Var& a, py::handle b) { return ops::mul(a, operand(b, a)); })
-      .def("__rmul__", [](const Var& a, py::handle b) { return ops::mul(operand(b, a), a); })
-      .def("__truediv__", [](const Var& a, py::handle b) { return ops::div(a, operand(b, a)); })
-      .def("__rtruediv__", [](const Var& a, py::handle b) { return ops::div(operand(b, a), a); })
-      .def("__matmul__", [](const Var& a, py::handle b) { return ops::matmul(a, operand(b, a)); })
-      .def("__rmatmul__", [](const Var& a, py::handle b) { return ops::matmul(operand(b, a), a); })
-      .def("__pow__", [](const Var& a, double p) { return ops::pow(a, p); })
+      .def("__add__", [](const Var& a, py::handle b) { return ops::add(a, operand(b, a, "operand of +")); })
+      .def("__radd__", [](const Var& a, py::handle b) { return ops::add(operand(b, a, "operand of +"), a); })
+      .def("__sub__", [](const Var& a, py::handle b) { return ops::sub(a, operand(b, a, "operand of -")); })
+      .def("__rsub__", [](const Var& a, py::handle b) { return ops::sub(operand(b, a, "operand of -"), a); })
+      .def("__mul__", [](const Var& a, py::handle b) { return ops::mul(a, operand(b, a, "operand of *")); })
+      .def("__rmul__", [](const Var& a, py::handle b) { return ops::mul(operand(b, a, "operand of *"), a); })
+      .def("__truediv__", [](const Var& a, py::handle b) { return ops::div(a, operand(b, a, "operand of /")); })
+      .def("__rtruediv__", [](const Var& a, py::handle b) { return ops::div(operand(b, a, "operand of /"), a); })
+      .def("__matmul__", [](const Var& a, py::handle b) { return ops::matmul(a, operand(b, a, "operand of @")); })
+      .def("__rmatmul__", [](const Var& a, py::handle b) { return ops::matmul(operand(b, a, "operand of @"), a); })
+      .def("__pow__", [](const Var& a, py::handle p) { return ops::pow(a, number_value(p, "exponent of **")); })
       .def("__abs__", [](const Var& a) { return ops::abs(a); });
   // Make NumPy defer to our operators (array + tensor -> Tensor.__radd__).
   T.attr("__array_priority__") = 1000;
 
-  m.def("tensor", [](py::object data, bool requires_grad, py::object dtype) {
+  m.def("tensor", [](py::object data, py::handle requires_grad, py::object dtype) {
+          bool rg = bool_value(requires_grad, "tensor: requires_grad");
           Tensor t = to_tensor(data, parse_dtype(dtype), "tensor");
           // A read-only array is copied: optimizers and .grad accumulation write in place.
           if (py::isinstance<py::array>(data) && !py::array(data).writeable()) t = t.clone();
           Var v(t, false);
-          v.set_requires_grad(requires_grad);
+          v.set_requires_grad(rg);
           return v;
         },
         "data"_a, "requires_grad"_a = false, "dtype"_a = py::none(),
@@ -177,11 +213,13 @@ void bind_tensor(py::module_& m) {
         "converted (ints -> float32).");
 
   m.def("grad", [](py::object outputs, py::object inputs, py::object grad_outputs,
-                   bool create_graph, py::object retain_graph, bool allow_unused) {
+                   py::handle create, py::object retain_graph, py::handle unused) {
+          bool create_graph = bool_value(create, "grad: create_graph");
+          bool allow_unused = bool_value(unused, "grad: allow_unused");
+          int retain = retain_flag(retain_graph, "grad: retain_graph");
           auto outs = tensor_list(outputs, "outputs");
           auto ins = tensor_list(inputs, "inputs");
           auto gouts = var_list(grad_outputs, "grad_outputs");
-          int retain = retain_graph.is_none() ? -1 : int(retain_graph.cast<bool>());
           py::gil_scoped_release nogil;
           return grad(outs, ins, gouts, create_graph, retain, allow_unused);
         },
@@ -191,7 +229,8 @@ void bind_tensor(py::module_& m) {
         "create_graph=True they are recorded, so they can be differentiated again.");
 
   m.def("is_grad_enabled", &grad_enabled);
-  m.def("set_grad_enabled", &set_grad_enabled, "mode"_a);
+  m.def("set_grad_enabled", [](py::handle mode) { set_grad_enabled(bool_value(mode, "set_grad_enabled: mode")); },
+        "mode"_a);
   m.def("set_num_threads", [](py::handle n) {
           if (py::isinstance<py::bool_>(n) || !py::hasattr(n, "__index__"))
             throw TypeError("set_num_threads: n must be an integer, got " +
@@ -209,7 +248,9 @@ void bind_tensor(py::module_& m) {
           py::gil_scoped_release nogil;
           return threads_in_parallel_region();
         }, "Threads that ran a chunk of a large parallel loop started from this Python thread.");
-  m.def("set_flush_denormal", &set_flush_denormal, "mode"_a,
+  m.def("set_flush_denormal", [](py::handle mode) {
+          return set_flush_denormal(bool_value(mode, "set_flush_denormal: mode"));
+        }, "mode"_a,
         "Flush subnormal floats to zero (as torch.set_flush_denormal); returns whether the "
         "CPU supports it. Off by default.");
   m.def("_pool_live_bytes", &pool_live_bytes);
@@ -236,58 +277,79 @@ void bind_tensor(py::module_& m) {
   un("lambertw_exp", &ops::lambertw_exp, "W0(e^y) computed without forming e^y");
   un("transpose", &ops::transpose, "transpose of a 2-D tensor");
   un("row_norm", &ops::row_norm, "per-row L2 norm of an (N, D) tensor -> (N, 1); gradient 0 at 0");
-  o.def("leaky_relu", [](py::handle x, double s) { return ops::leaky_relu(to_var(x), s); },
-        "x"_a, "negative_slope"_a = 0.01);
-  o.def("elu", [](py::handle x, double a) { return ops::elu(to_var(x), a); }, "x"_a, "alpha"_a = 1.0);
-  o.def("pow", [](py::handle x, double p) { return ops::pow(to_var(x), p); }, "x"_a, "p"_a);
+  // negative_slope and alpha: any finite number (negative too, as torch); NaN, inf and
+  // values beyond the dtype's range are refused by the op.
+  o.def("leaky_relu", [](py::handle x, py::handle s) {
+          return ops::leaky_relu(to_var(x), number_value(s, "leaky_relu: negative_slope"));
+        }, "x"_a, "negative_slope"_a = 0.01, "x if x >= 0 else negative_slope * x (NaN stays NaN)");
+  o.def("elu", [](py::handle x, py::handle a) { return ops::elu(to_var(x), number_value(a, "elu: alpha")); },
+        "x"_a, "alpha"_a = 1.0, "x if x > 0 else alpha * (e^x - 1)");
+  o.def("pow", [](py::handle x, py::handle p) { return ops::pow(to_var(x), number_value(p, "pow: p")); },
+        "x"_a, "p"_a, "x^p elementwise (C's pow: pow(1, NaN) = 1, as NumPy)");
+  // Bounds as np.clip: a NaN bound makes every value NaN; None is no bound.
   o.def("clamp", [](py::handle x, py::object lo, py::object hi) {
-          double l = lo.is_none() ? -INFINITY : lo.cast<double>();
-          double h = hi.is_none() ? INFINITY : hi.cast<double>();
+          double l = lo.is_none() ? -INFINITY : number_value(lo, "clamp: min");
+          double h = hi.is_none() ? INFINITY : number_value(hi, "clamp: max");
           return ops::clamp(to_var(x), l, h);
-        }, "x"_a, "min"_a = py::none(), "max"_a = py::none());
+        }, "x"_a, "min"_a = py::none(), "max"_a = py::none(),
+        "min(max(x, min), max); NaN in x or in a bound gives NaN, as np.clip");
   auto bin = [&](const char* name, Var (*f)(const Var&, const Var&)) {
     o.def(name, [f](py::handle a, py::handle b) {
       Var va = to_var(a, std::nullopt, "a");
-      return f(va, operand(b, va));
+      return f(va, operand(b, va, "b"));
     }, "a"_a, "b"_a);
   };
   bin("add", &ops::add);
   bin("sub", &ops::sub);
   bin("mul", &ops::mul);
   bin("div", &ops::div);
-  o.def("matmul", [](py::handle a, py::handle b, bool ta, bool tb) {
-          return ops::matmul(to_var(a, std::nullopt, "a"), to_var(b, std::nullopt, "b"), ta, tb);
+  o.def("matmul", [](py::handle a, py::handle b, py::handle ta, py::handle tb) {
+          return ops::matmul(to_var(a, std::nullopt, "a"), to_var(b, std::nullopt, "b"),
+                             bool_value(ta, "matmul: transpose_a"), bool_value(tb, "matmul: transpose_b"));
         }, "a"_a, "b"_a, "transpose_a"_a = false, "transpose_b"_a = false,
         "op(a) @ op(b) for 2-D tensors; the transposes are read in place, never copied.");
   o.def("linear", [](py::handle x, py::handle w, py::object b) {
           Var bv = b.is_none() ? Var() : to_var(b, std::nullopt, "bias");
           return ops::linear(to_var(x), to_var(w, std::nullopt, "weight"), bv);
         }, "x"_a, "weight"_a, "bias"_a = py::none(), "x @ weight.T + bias in one fused op");
-  o.def("sum", [](py::handle x, py::object axis, bool k) { return reduce(to_var(x), axis, k, false); },
+  o.def("sum", [](py::handle x, py::object axis, py::handle k) { return reduce(to_var(x), axis, k, false); },
         "x"_a, "axis"_a = py::none(), "keepdims"_a = false);
-  o.def("mean", [](py::handle x, py::object axis, bool k) { return reduce(to_var(x), axis, k, true); },
+  o.def("mean", [](py::handle x, py::object axis, py::handle k) { return reduce(to_var(x), axis, k, true); },
         "x"_a, "axis"_a = py::none(), "keepdims"_a = false);
-  o.def("reshape", [](py::handle x, std::vector<int64_t> s) { return ops::reshape(to_var(x), s); });
+  o.def("reshape", [](py::handle x, py::handle s) { return ops::reshape(to_var(x), shape_value(s, "reshape: shape")); },
+        "x"_a, "shape"_a);
   o.def("concat", [](py::object xs) {
           auto vs = var_list(xs, "concat");
-          for (const Var& v : vs)  // Fix: a None entry became an undefined Var (null dereference)
+          for (const Var& v : vs)  // var_list keeps None as an undefined Var: refuse it
             if (!v.defined()) throw TypeError("concat: expected tensors or array-likes, got None");
           return ops::concat(vs);
         }, "tensors"_a,
         "concatenate along the batch axis (axis 0)");
-  o.def("slice", [](py::handle x, int64_t b, int64_t e) { return ops::slice(to_var(x), b, e); },
+  o.def("slice", [](py::handle x, py::handle b, py::handle e) {
+          return ops::slice(to_var(x), index_value(b, "slice: begin"), index_value(e, "slice: end"));
+        },
         "x"_a, "begin"_a, "end"_a, "rows [begin, end) along the batch axis");
 
   // ---- RNG ----
   py::class_<Rng>(m, "RNG", "A seeded random number generator (xoshiro256**).")
-      .def(py::init<uint64_t>(), "seed"_a = 0)
-      .def("normal", [](Rng& r, std::vector<int64_t> shape, py::object dtype) {
-             return Var(r.normal(shape, parse_dtype(dtype).value_or(DType::f32)));
+      .def(py::init([](py::handle seed) { return Rng(seed_value(seed, "RNG: seed")); }), "seed"_a = 0)
+      .def("normal", [](Rng& r, py::handle shape, py::object dtype) {
+             return Var(r.normal(shape_value(shape, "RNG.normal: shape"), parse_dtype(dtype).value_or(DType::f32)));
            }, "shape"_a, "dtype"_a = py::none())
-      .def("uniform", [](Rng& r, std::vector<int64_t> shape, double lo, double hi, py::object dtype) {
-             return Var(r.uniform(shape, parse_dtype(dtype).value_or(DType::f32), lo, hi));
+      .def("uniform", [](Rng& r, py::handle shape, py::handle low, py::handle high, py::object dtype) {
+             // As NumPy's Generator.uniform: the bounds and their range must be finite.
+             double lo = finite_number_value(low, "RNG.uniform: low");
+             double hi = finite_number_value(high, "RNG.uniform: high");
+             if (!std::isfinite(hi - lo))
+               throw ValueError("RNG.uniform: high - low overflows float64");
+             return Var(r.uniform(shape_value(shape, "RNG.uniform: shape"),
+                                  parse_dtype(dtype).value_or(DType::f32), lo, hi));
            }, "shape"_a, "low"_a = 0.0, "high"_a = 1.0, "dtype"_a = py::none())
-      .def("integers", [](Rng& r, int64_t n, int64_t size) {
+      .def("integers", [](Rng& r, py::handle n_arg, py::handle size_arg) {
+             int64_t n = index_value(n_arg, "RNG.integers: n");
+             int64_t size = index_value(size_arg, "RNG.integers: size");
+             if (n < 1) throw ValueError("RNG.integers: n must be >= 1, got " + std::to_string(n));
+             if (size < 0) throw ValueError("RNG.integers: size must be >= 0, got " + std::to_string(size));
              py::array_t<int64_t> out(size);
              auto* d = out.mutable_data();
              for (int64_t i = 0; i < size; ++i) d[i] = r.integer(n);
@@ -299,10 +361,10 @@ void bind_tensor(py::module_& m) {
              std::copy(s.begin(), s.end(), out.mutable_data());
              return out;
            })
-      .def("set_state", [](Rng& r, py::array_t<uint64_t, py::array::c_style | py::array::forcecast> s) {
-             if (s.size() != 4) throw ValueError("RNG state must have 4 uint64 words");
-             r.set_state({s.at(0), s.at(1), s.at(2), s.at(3)});
-           });
+      .def("set_state", [](Rng& r, py::handle s) {
+             auto w = rng_words(s, 4, "RNG.set_state: state");
+             r.set_state({w[0], w[1], w[2], w[3]});
+           }, "state"_a, "Restores a state from get_state(): 4 unsigned 64-bit words, not all zero.");
 }
 
 }  // namespace cgan::bind

@@ -19,6 +19,8 @@ PYBIND11_MODULE(_core, m) {
     }
   });
   cgan::bind::bind_tensor(m);
+  cgan::bind::bind_norm(m);
+  cgan::bind::bind_conv(m);
   cgan::bind::bind_nn(m);
   cgan::bind::bind_optim(m);
   cgan::bind::bind_gan(m);

@@ -12,13 +12,21 @@ inline gan::ObjectiveOptions objective_options(const py::dict& kwargs) {
   for (auto item : kwargs) {
     std::string key = py::str(item.first);
     py::handle v = item.second;
-    // bool is an int in Python: one_sided=True is the number 1.
-    if (py::isinstance<py::str>(v)) o.str[key] = v.cast<std::string>();
-    else if (py::isinstance<py::float_>(v) || py::isinstance<py::int_>(v)) o.num[key] = v.cast<double>();
-    else if (py::hasattr(v, "__float__") && !py::hasattr(v, "__len__")) o.num[key] = v.cast<double>();
-    else
-      throw ValueError("option '" + key + "' must be a number or a string, got " +
-                       py::str(py::type::of(v)).cast<std::string>());
+    const std::string what = "option '" + key + "'";
+    bool flag = py::isinstance<py::bool_>(v) || py::isinstance(v, py::module_::import("numpy").attr("bool_"));
+    // A bool is the number 1 or 0 (one_sided=True); the objective refuses it where it
+    // wants a quantity (lambda_gp=True).
+    if (flag) {
+      o.num[key] = bool_value(v, what.c_str()) ? 1.0 : 0.0;
+      o.flags.insert(key);
+    } else if (py::isinstance<py::str>(v)) {
+      o.str[key] = v.cast<std::string>();
+    } else if (py::isinstance<py::float_>(v) || py::isinstance<py::int_>(v) ||
+               py::isinstance(v, py::module_::import("numbers").attr("Real"))) {
+      o.num[key] = number_value(v, what.c_str());
+    } else {
+      throw ValueError(what + " must be a number or a string, got " + type_name(v));
+    }
   }
   return o;
 }

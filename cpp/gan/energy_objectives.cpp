@@ -1,5 +1,7 @@
 // Objectives where D outputs an energy or a loss rather than a logit: EBGAN (Zhao 2016),
 // whose D is an autoencoder, and the loss-sensitive GAN (Qi 2017).
+#include <optional>
+
 #include "../ops/ops.hpp"
 #include "../tensor/errors.hpp"
 #include "objectives.hpp"
@@ -18,13 +20,17 @@ class EbGan : public Objective {
     check_options("ebgan", o, {"margin", "pt_weight", "code_layer"});
     margin_ = o.get("margin", 1.0);
     pt_weight_ = o.get("pt_weight", 0.0);
-    code_layer_ = o.get("code_layer", -1.0);
     if (!(margin_ > 0)) throw ValueError("ebgan: option margin must be positive");
     if (!(pt_weight_ >= 0)) throw ValueError("ebgan: option pt_weight must be >= 0");
-    // Fix: the range check comes before the cast (int64_t of inf or 1e300 is UB).
-    if (code_layer_ != -1 &&
-        !(code_layer_ >= 1 && code_layer_ < 0x1p63 && code_layer_ == double(int64_t(code_layer_))))
-      throw ValueError("ebgan: option code_layer must be a positive integer (layers before the code)");
+    // Left out, the code is the middle layer; given, it must be a layer count (no -1 for
+    // "default"). The range check comes before the cast (int64_t of 1e300 is UB).
+    if (o.num.count("code_layer")) {
+      double c = o.num.at("code_layer");
+      if (!(c >= 1 && c < 0x1p63 && c == double(int64_t(c))))
+        throw ValueError("ebgan: option code_layer must be a positive integer (layers before the code), got " +
+                         std::to_string(c) + "; leave it out for the middle layer");
+      code_layer_ = int64_t(c);
+    }
   }
   std::string name() const override { return "ebgan"; }
 
@@ -56,7 +62,7 @@ class EbGan : public Objective {
     auto* seq = dynamic_cast<nn::Sequential*>(&D);
     if (!seq) throw ValueError("ebgan: pt_weight > 0 needs D to be a Sequential (or MLP) autoencoder");
     int64_t n = static_cast<int64_t>(seq->layers().size());
-    int64_t end = code_layer_ < 0 ? n / 2 : int64_t(code_layer_);
+    int64_t end = code_layer_ ? *code_layer_ : n / 2;
     if (end < 1 || end >= n)
       throw ValueError("ebgan: code_layer must be in [1, " + std::to_string(n - 1) + "], got " +
                        std::to_string(end));
@@ -71,7 +77,8 @@ class EbGan : public Objective {
     Var diag = square(sum(square(unit), 1));  // cos^2(s_i, s_i), exactly as in cos2
     return div(sub(sum(cos2), sum(diag)), double(n * (n - 1)));
   }
-  double margin_, pt_weight_, code_layer_;
+  double margin_, pt_weight_;
+  std::optional<int64_t> code_layer_;  // layers before the code; none: the middle one
 };
 
 // ---- loss-sensitive GAN --------------------------------------------------------------------

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "../autograd/engine.hpp"
+#include "../nn/conditional.hpp"
 #include "../tensor/kernels.hpp"
 
 namespace cgan::gan {
@@ -41,9 +42,10 @@ class FrozenParams {
 }  // namespace
 
 GAN::GAN(nn::ModulePtr G, nn::ModulePtr D, std::shared_ptr<optim::Optimizer> g_opt,
-         std::shared_ptr<optim::Optimizer> d_opt, const GANConfig& cfg)
+         std::shared_ptr<optim::Optimizer> d_opt, const GANConfig& cfg,
+         std::shared_ptr<Objective> objective)
     : G_(std::move(G)), D_(std::move(D)), g_opt_(std::move(g_opt)), d_opt_(std::move(d_opt)),
-      cfg_(cfg), obj_(make_objective(cfg.loss, cfg.options)), rng_(cfg.seed),
+      cfg_(cfg), obj_(objective ? std::move(objective) : make_objective(cfg.loss, cfg.options)), rng_(cfg.seed),
       sample_rng_(cfg.seed ^ 0x5eed5a3b1e5ULL) {
   if (!G_ || !D_) throw ValueError("GAN: generator and discriminator are required");
   if (!g_opt_ || !d_opt_) throw ValueError("GAN: both optimizers are required");
@@ -73,6 +75,12 @@ GAN::GAN(nn::ModulePtr G, nn::ModulePtr D, std::shared_ptr<optim::Optimizer> g_o
     throw ValueError("GAN: loss '" + obj_->name() + "' needs a discriminator output of shape " +
                      nn::batch_shape_str(want) + ", got " + nn::batch_shape_str(dout) + " for data " +
                      nn::batch_shape_str(data_shape_));
+  int64_t gc = nn::num_classes(*G_), dc = nn::num_classes(*D_);
+  if (gc != dc)
+    throw ValueError("GAN: the generator is conditioned on " + std::to_string(gc) +
+                     " classes and the discriminator on " + std::to_string(dc) +
+                     " (0 = unconditional); both or neither take labels");
+  classes_ = gc;
   if (G_->dtype() != D_->dtype()) throw TypeError("GAN: generator and discriminator dtypes differ");
 }
 
@@ -99,7 +107,25 @@ void GAN::check_finite(double v, const char* what) const {
                          "; the networks keep their last finite parameters");
 }
 
-std::pair<DLoss, double> GAN::d_update(const Tensor& real) {
+void GAN::check_labels(const Labels& labels, int64_t n, const char* what) const {
+  if (!classes_) {
+    if (labels) throw ValueError(std::string(what) + " given, but this GAN is unconditional (its networks take no labels)");
+    return;
+  }
+  if (!labels)
+    throw ValueError(std::string(what) + " missing: this GAN is conditioned on " + std::to_string(classes_) +
+                     " classes");
+  if (int64_t(labels->size()) != n)
+    throw ValueError(std::string(what) + " has " + std::to_string(labels->size()) + " entries for " +
+                     std::to_string(n) + " rows");
+  for (int64_t y : *labels)
+    if (y < 0 || y >= classes_)
+      throw ValueError(std::string(what) + " must be in [0, " + std::to_string(classes_) + "), got " +
+                       std::to_string(y));
+}
+
+std::pair<DLoss, double> GAN::d_update(const Tensor& real, const Labels& labels) {
+  nn::LabelScope scope(labels);  // fakes are made for, and judged with, the real batch's labels
   Var fake;
   {
     NoGradGuard no_grad;  // D's update treats G's samples as data
@@ -120,7 +146,8 @@ std::pair<DLoss, double> GAN::d_update(const Tensor& real) {
   return {r, gn};
 }
 
-std::pair<double, double> GAN::g_update(int64_t batch) {
+std::pair<double, double> GAN::g_update(int64_t batch, const Labels& labels) {
+  nn::LabelScope scope(labels);
   g_opt_->zero_grad();
   Var loss;
   {
@@ -137,7 +164,7 @@ std::pair<double, double> GAN::g_update(int64_t batch) {
   return {loss.data().item(), gn};
 }
 
-StepRecord GAN::iterate(const std::function<Tensor()>& next_real) {
+StepRecord GAN::iterate(const std::function<std::pair<Tensor, Labels>()>& next_real) {
   // Both networks train with batch statistics and dropout; each moves its running state
   // only in its own update (d_update/g_update freeze the other one), and dropout draws
   // from the GAN's Rng so that a seeded run repeats.
@@ -146,17 +173,19 @@ StepRecord GAN::iterate(const std::function<Tensor()>& next_real) {
   nn::ForwardRngScope dropout_rng(&rng_);
   StepRecord rec;
   int64_t batch = 0;
+  Labels labels;
   for (int64_t k = 0; k < cfg_.d_steps; ++k) {
-    Tensor real = next_real();
+    auto [real, y] = next_real();
     batch = real.shape()[0];
-    auto [d, gn] = d_update(real);
+    labels = y;
+    auto [d, gn] = d_update(real, labels);
     rec.d_loss = d.loss.data().item();
     rec.penalty = d.penalty;
     rec.divergence = d.divergence;
     rec.d_grad_norm = gn;
   }
   for (int64_t k = 0; k < cfg_.g_steps; ++k) {
-    auto [l, gn] = g_update(batch);
+    auto [l, gn] = g_update(batch, labels);
     rec.g_loss = l;
     rec.g_grad_norm = gn;
   }
@@ -164,18 +193,20 @@ StepRecord GAN::iterate(const std::function<Tensor()>& next_real) {
   return rec;
 }
 
-StepRecord GAN::step(const Tensor& real) {
+StepRecord GAN::step(const Tensor& real, const Labels& labels) {
   check_data(real, "real_batch");
+  check_labels(labels, real.shape()[0], "labels");
   Tensor r = real.dtype() == G_->dtype() ? real : real.to(G_->dtype());
-  return iterate([&] { return r; });
+  return iterate([&] { return std::make_pair(r, labels); });
 }
 
 std::vector<StepRecord> GAN::fit(const Tensor& data, int64_t steps, int64_t batch, double seconds,
-                                 int64_t log_every, int64_t log_at) {
+                                 int64_t log_every, int64_t log_at, const Labels& labels) {
   if (steps < 1) throw ValueError("fit: steps must be >= 1, got " + std::to_string(steps));
   if (batch < 1) throw ValueError("fit: batch_size must be >= 1, got " + std::to_string(batch));
   if (log_every < 1) throw ValueError("fit: log_every must be >= 1");
   check_data(data, "data");
+  check_labels(labels, data.shape()[0], "labels");
   if (batch > data.shape()[0])
     throw ValueError("fit: batch_size " + std::to_string(batch) + " is larger than the data (" +
                      std::to_string(data.shape()[0]) + " rows)");
@@ -184,7 +215,13 @@ std::vector<StepRecord> GAN::fit(const Tensor& data, int64_t steps, int64_t batc
   std::vector<int64_t> idx(batch);
   auto next_real = [&] {
     for (auto& i : idx) i = rng_.integer(n);
-    return kernels::gather_rows(d, idx);
+    Labels y;
+    if (labels) {
+      auto v = std::make_shared<std::vector<int64_t>>(idx.size());
+      for (size_t k = 0; k < idx.size(); ++k) (*v)[k] = (*labels)[idx[k]];
+      y = v;
+    }
+    return std::make_pair(kernels::gather_rows(d, idx), y);
   };
   std::vector<StepRecord> log;
   auto start = std::chrono::steady_clock::now();
@@ -217,22 +254,35 @@ Tensor look(nn::Module& m, bool training, F f) {
 }
 }  // namespace
 
-Tensor GAN::sample(int64_t n, Rng* rng, bool training) {
+Tensor GAN::sample(int64_t n, Rng* rng, bool training, const Labels& labels) {
   if (n < 1) throw ValueError("sample: n must be >= 1, got " + std::to_string(n));
-  Tensor z = noise(n, rng ? *rng : sample_rng_);
+  Rng& r = rng ? *rng : sample_rng_;
+  Labels y = labels;
+  if (classes_ && !y) {  // uniform over the classes, drawn before the noise
+    auto v = std::make_shared<std::vector<int64_t>>(n);
+    for (auto& k : *v) k = r.integer(classes_);
+    y = v;
+  }
+  check_labels(y, n, "labels");
+  Tensor z = noise(n, r);
+  nn::LabelScope scope(y);
   return look(*G_, training, [&] { return G_->forward(Var(z)).data(); });
 }
 
-Tensor GAN::generate(const Tensor& z, bool training) {
+Tensor GAN::generate(const Tensor& z, bool training, const Labels& labels) {
   if (z.ndim() != 2 || z.shape()[1] != cfg_.z_dim)
     throw ValueError("generate: z must have shape (n, " + std::to_string(cfg_.z_dim) + "), got " +
                      shape_str(z.shape()));
   Tensor zz = z.dtype() == G_->dtype() ? z : z.to(G_->dtype());
+  check_labels(labels, z.shape()[0], "labels");
+  nn::LabelScope scope(labels);
   return look(*G_, training, [&] { return G_->forward(Var(zz)).data(); });
 }
 
-Tensor GAN::discriminate(const Tensor& x, bool training) {
+Tensor GAN::discriminate(const Tensor& x, bool training, const Labels& labels) {
   check_data(x, "x");
+  check_labels(labels, x.shape()[0], "labels");
+  nn::LabelScope scope(labels);
   Tensor xx = x.dtype() == D_->dtype() ? x : x.to(D_->dtype());
   return look(*D_, training, [&] { return D_->forward(Var(xx)).data(); });
 }

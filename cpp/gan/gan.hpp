@@ -35,29 +35,40 @@ struct StepRecord {
 
 class GAN {
  public:
+  // The objective is cfg.loss built with cfg.options, or `objective` when given (an
+  // objective object, e.g. one written in Python; cfg.loss and cfg.options are unused then).
   GAN(nn::ModulePtr G, nn::ModulePtr D, std::shared_ptr<optim::Optimizer> g_opt,
-      std::shared_ptr<optim::Optimizer> d_opt, const GANConfig& cfg);
+      std::shared_ptr<optim::Optimizer> d_opt, const GANConfig& cfg,
+      std::shared_ptr<Objective> objective = nullptr);
+
+  // Class labels of a conditional GAN's batches (null for an unconditional one): one
+  // per row, in [0, num_classes()). Fakes are made for the labels of the real batch.
+  using Labels = ops::Indices;
 
   // One iteration; every critic update uses `real` (fresh noise each time).
-  StepRecord step(const Tensor& real);
+  StepRecord step(const Tensor& real, const Labels& labels = nullptr);
   // Up to `steps` iterations on minibatches drawn from `data` (uniform indices, with
   // replacement). Returns early once `seconds` have passed (a step is never cut), so
   // that the caller can update a progress bar; records the iterations whose number is
   // a multiple of log_every or equals `log_at`.
   std::vector<StepRecord> fit(const Tensor& data, int64_t steps, int64_t batch_size, double seconds,
-                              int64_t log_every, int64_t log_at);
+                              int64_t log_every, int64_t log_at, const Labels& labels = nullptr);
 
   // Using the model, with no graph: G in eval mode (running statistics, no dropout)
   // unless `training`; the modules' modes are restored afterwards.
-  Tensor sample(int64_t n, Rng* rng = nullptr, bool training = false);  // sampler Rng by default
-  Tensor generate(const Tensor& z, bool training = false);
-  Tensor discriminate(const Tensor& x, bool training = false);  // raw D(x)
+  // sample: labels null -> drawn uniformly over the classes (conditional GANs only).
+  Tensor sample(int64_t n, Rng* rng = nullptr, bool training = false, const Labels& labels = nullptr);
+  Tensor generate(const Tensor& z, bool training = false, const Labels& labels = nullptr);
+  Tensor discriminate(const Tensor& x, bool training = false, const Labels& labels = nullptr);  // raw D(x)
   Tensor noise(int64_t n, Rng& rng) const;       // z from the prior
 
   // Throws ValueError unless data is (N, *data_shape()) with finite values.
   void check_data(const Tensor& data, const char* what) const;
   // Per-sample shape of the data: what G makes and D takes.
   const Shape& data_shape() const { return data_shape_; }
+  int64_t num_classes() const { return classes_; }  // 0: unconditional
+  // ValueError unless `labels` suit a batch of n rows (present iff conditional, in range).
+  void check_labels(const Labels& labels, int64_t n, const char* what) const;
 
   const GANConfig& config() const { return cfg_; }
   const Objective& objective() const { return *obj_; }
@@ -72,18 +83,19 @@ class GAN {
   std::array<uint64_t, 4> train_rng_state() const { return rng_.state(); }
 
  private:
-  StepRecord iterate(const std::function<Tensor()>& next_real);
-  std::pair<DLoss, double> d_update(const Tensor& real);
-  std::pair<double, double> g_update(int64_t batch);
+  StepRecord iterate(const std::function<std::pair<Tensor, Labels>()>& next_real);
+  std::pair<DLoss, double> d_update(const Tensor& real, const Labels& labels);
+  std::pair<double, double> g_update(int64_t batch, const Labels& labels);
   void check_finite(double v, const char* what) const;
 
   nn::ModulePtr G_, D_;
   std::shared_ptr<optim::Optimizer> g_opt_, d_opt_;
   GANConfig cfg_;
-  std::unique_ptr<Objective> obj_;
+  std::shared_ptr<Objective> obj_;
   Rng rng_, sample_rng_;
   int64_t steps_ = 0;
   Shape data_shape_;
+  int64_t classes_ = 0;
 };
 
 }  // namespace cgan::gan

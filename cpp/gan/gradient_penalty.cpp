@@ -45,7 +45,7 @@ double read_lambda(const std::string& objective, const ObjectiveOptions& o) {
 class WGanGp : public Objective {
  public:
   explicit WGanGp(const ObjectiveOptions& o) {
-    check_options("wgan-gp", o, {"lambda_gp", "one_sided"});
+    check_options("wgan-gp", o, {"lambda_gp", "one_sided"}, {}, {"one_sided"});
     lambda_ = read_lambda("wgan-gp", o);
     double one_sided = o.get("one_sided", 0.0);
     if (one_sided != 0 && one_sided != 1) throw ValueError("wgan-gp: option one_sided must be 0 or 1");

@@ -5,6 +5,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,7 @@ namespace cgan::gan {
 struct ObjectiveOptions {
   std::map<std::string, double> num;
   std::map<std::string, std::string> str;
+  std::set<std::string> flags;  // keys of `num` given as True/False
   double get(const std::string& k, double dflt) const {
     auto it = num.find(k);
     return it == num.end() ? dflt : it->second;

@@ -30,7 +30,8 @@ Var RawOutputObjective::g_loss(nn::Module& D, const Var& fake) const {
 
 void check_options(const std::string& objective, const ObjectiveOptions& o,
                    const std::vector<std::string>& num_keys,
-                   const std::vector<std::string>& str_keys) {
+                   const std::vector<std::string>& str_keys,
+                   const std::vector<std::string>& flag_keys) {
   auto listed = [](const std::vector<std::string>& ks, const std::string& k) {
     for (auto& x : ks) if (x == k) return true;
     return false;
@@ -51,6 +52,13 @@ void check_options(const std::string& objective, const ObjectiveOptions& o,
       throw ValueError(objective + ": " + (listed(num_keys, k) ? "option '" + k + "' must be a number"
                                                                : "unknown option '" + k + "'") +
                        "; accepted:" + accepted());
+  // No option means "default" by an out-of-range value: inf or NaN is refused, not clipped.
+  for (auto& [k, v] : o.num)
+    if (!std::isfinite(v))
+      throw ValueError(objective + ": option '" + k + "' must be a finite number, got " + std::to_string(v));
+  for (auto& k : o.flags)
+    if (o.num.count(k) && !listed(flag_keys, k))
+      throw ValueError(objective + ": option '" + k + "' must be a number, got a bool");
 }
 
 Var flatten_rows(const Var& x) {
@@ -176,7 +184,7 @@ class WGan : public RawOutputObjective {
   explicit WGan(const ObjectiveOptions& o) {
     check_options("wgan", o, {"clip"});
     clip_ = o.get("clip", 0.01);
-    require("wgan", "clip", clip_, clip_ > 0, "positive");
+    require("wgan", "clip", clip_, clip_ > 0, "positive");  // finite: check_options
   }
   std::string name() const override { return "wgan"; }
   Var d_loss_raw(const Var& v_real, const Var& v_fake) const override {

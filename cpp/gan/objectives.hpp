@@ -24,10 +24,12 @@ class RawOutputObjective : public Objective {
   Var g_loss(nn::Module& D, const Var& fake) const override;
 };
 
-// ValueError unless every key of `o` is one of the accepted numeric / string keys.
+// ValueError unless every key of `o` is one of the accepted numeric / string keys, every
+// number is finite, and only the flag keys (a subset of num_keys) are given as True/False.
 void check_options(const std::string& objective, const ObjectiveOptions& o,
                    const std::vector<std::string>& num_keys,
-                   const std::vector<std::string>& str_keys = {});
+                   const std::vector<std::string>& str_keys = {},
+                   const std::vector<std::string>& flag_keys = {});
 
 // (N, ...) -> (N, rest): per-sample rows for norms and distances.
 Var flatten_rows(const Var& x);

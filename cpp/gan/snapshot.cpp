@@ -29,10 +29,10 @@ void Snapshot::restore(GAN& g) const {
   g.set_steps_done(steps_done_);
 }
 
-StepRecord step_or_roll_back(GAN& g, const Tensor& real_batch) {
+StepRecord step_or_roll_back(GAN& g, const Tensor& real_batch, const GAN::Labels& labels) {
   Snapshot before(g);
   try {
-    return g.step(real_batch);
+    return g.step(real_batch, labels);
   } catch (...) {
     before.restore(g);
     throw;
@@ -43,16 +43,17 @@ StepRecord step_or_roll_back(GAN& g, const Tensor& real_batch) {
 // failure the completed iterations are replayed from the copy, which a fixed seed and
 // thread count make bitwise identical to the first time.
 std::vector<StepRecord> fit_or_roll_back(GAN& g, const Tensor& data, int64_t steps, int64_t batch,
-                                         double seconds, int64_t log_every, int64_t log_at) {
+                                         double seconds, int64_t log_every, int64_t log_at,
+                                         const GAN::Labels& labels) {
   Snapshot start(g);
   const int64_t start_step = g.steps_done();
   try {
-    return g.fit(data, steps, batch, seconds, log_every, log_at);
+    return g.fit(data, steps, batch, seconds, log_every, log_at, labels);
   } catch (...) {
     const int64_t completed = g.steps_done() - start_step;
     start.restore(g);
     if (completed > 0)
-      g.fit(data, completed, batch, INFINITY, std::numeric_limits<int64_t>::max(), -1);
+      g.fit(data, completed, batch, INFINITY, std::numeric_limits<int64_t>::max(), -1, labels);
     throw;
   }
 }

@@ -29,8 +29,9 @@ class Snapshot {
 // g.step / g.fit, except that an iteration that throws (a loss or gradient that turned
 // NaN, a failed allocation) is undone: the GAN ends exactly as after the last iteration
 // that completed, and the exception propagates.
-StepRecord step_or_roll_back(GAN& g, const Tensor& real_batch);
+StepRecord step_or_roll_back(GAN& g, const Tensor& real_batch, const GAN::Labels& labels = nullptr);
 std::vector<StepRecord> fit_or_roll_back(GAN& g, const Tensor& data, int64_t steps, int64_t batch,
-                                         double seconds, int64_t log_every, int64_t log_at);
+                                         double seconds, int64_t log_every, int64_t log_at,
+                                         const GAN::Labels& labels = nullptr);
 
 }  // namespace cgan::gan

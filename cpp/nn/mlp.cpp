@@ -2,7 +2,9 @@
 
 #include <cmath>
 
+#include "../ops/ops.hpp"
 #include "activation.hpp"
+#include "conditional.hpp"
 #include "init.hpp"
 #include "linear.hpp"
 #include "spectral_norm.hpp"
@@ -25,6 +27,7 @@ MLP::MLP(const MLPOptions& opt, Rng& rng) : opt_(opt) {
     throw ValueError("MLP: negative_slope must be finite, got " + std::to_string(opt.negative_slope));
   if (!is_init_scheme(opt.init))
     throw ValueError("MLP: unknown init '" + opt.init + "'; expected one of " + init_schemes());
+  if (opt.num_classes < 0) throw ValueError("MLP: num_classes must be >= 1 (or 0: unconditional)");
   std::vector<int64_t> widths{opt.in_features};
   widths.insert(widths.end(), opt.hidden.begin(), opt.hidden.end());
   widths.push_back(opt.out_features);
@@ -41,6 +44,22 @@ MLP::MLP(const MLPOptions& opt, Rng& rng) : opt_(opt) {
     else if (opt.out_activation != "identity")
       layers_.push_back(std::make_shared<Activation>(opt.out_activation));
   }
+  if (opt.num_classes) {
+    double bound = std::sqrt(6.0 / double(opt.num_classes + widths[1]));
+    table_ = Var(rng.uniform({opt.num_classes, widths[1]}, DType::f32, -bound, bound), true);
+  }
+}
+
+Var MLP::forward(const Var& x) {
+  if (!opt_.num_classes) return Sequential::forward(x);
+  Var h = forward_until(x, 1);
+  h = ops::add(h, label_rows(table_, x.shape().empty() ? 0 : x.shape()[0], "MLP"));
+  return forward_range(h, 1, layers_.size());
+}
+
+Named MLP::own_parameters() const {
+  if (!opt_.num_classes) return {};
+  return {{"embedding", table_}};
 }
 
 void MLP::replace_layer(size_t i, ModulePtr layer) {
@@ -59,6 +78,7 @@ Config MLP::config() const {
   c.set("negative_slope", opt_.negative_slope);
   c.set("spectral_norm", opt_.spectral_norm);
   c.set("init", opt_.init);
+  if (opt_.num_classes) c.set("num_classes", opt_.num_classes);
   return c;
 }
 

@@ -7,7 +7,12 @@ namespace cgan::nn {
 namespace {
 thread_local bool t_frozen = false;
 thread_local Rng* t_rng = nullptr;
+thread_local ops::Indices t_labels;
 }  // namespace
+
+const ops::Indices& forward_labels() { return t_labels; }
+LabelScope::LabelScope(ops::Indices labels) : prev_(std::move(t_labels)) { t_labels = std::move(labels); }
+LabelScope::~LabelScope() { t_labels = std::move(prev_); }
 
 bool running_state_frozen() { return t_frozen; }
 FreezeRunningState::FreezeRunningState() : prev_(t_frozen) { t_frozen = true; }
@@ -115,9 +120,11 @@ Sequential::Sequential(std::vector<ModulePtr> layers) : layers_(std::move(layers
 
 Var Sequential::forward(const Var& x) { return forward_until(x, layers_.size()); }
 
-Var Sequential::forward_until(const Var& x, size_t end) {
+Var Sequential::forward_until(const Var& x, size_t end) { return forward_range(x, 0, end); }
+
+Var Sequential::forward_range(const Var& x, size_t begin, size_t end) {
   Var h = x;
-  for (size_t i = 0; i < end && i < layers_.size(); ++i) h = layers_[i]->forward(h);
+  for (size_t i = begin; i < end && i < layers_.size(); ++i) h = layers_[i]->forward(h);
   return h;
 }
 

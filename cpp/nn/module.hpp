@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "../autograd/variable.hpp"
+#include "../ops/index.hpp"
 #include "../tensor/rng.hpp"
 #include "config.hpp"
 
@@ -47,6 +48,19 @@ class ForwardRngScope {
   ForwardRngScope& operator=(const ForwardRngScope&) = delete;
  private:
   Rng* prev_;
+};
+
+// Class labels of the batch being forwarded, for conditional layers (conditional.hpp):
+// set by the GAN around each step's forwards, or by calling a module with labels.
+const ops::Indices& forward_labels();
+class LabelScope {
+ public:
+  explicit LabelScope(ops::Indices labels);
+  ~LabelScope();
+  LabelScope(const LabelScope&) = delete;
+  LabelScope& operator=(const LabelScope&) = delete;
+ private:
+  ops::Indices prev_;
 };
 
 // ---- Module ----------------------------------------------------------------------------
@@ -106,6 +120,8 @@ class Sequential : public Module {
   const std::vector<ModulePtr>& layers() const { return layers_; }
   // Output of layers [0, end): e.g. an autoencoder's code.
   Var forward_until(const Var& x, size_t end);
+  // Layers [begin, end) applied to h.
+  Var forward_range(const Var& h, size_t begin, size_t end);
   // Replaces layer i (same parameters expected: spectral normalisation wraps in place).
   virtual void replace_layer(size_t i, ModulePtr layer) { layers_.at(i) = std::move(layer); }
 

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "activation.hpp"
+#include "conditional.hpp"
 #include "conv.hpp"
 #include "linear.hpp"
 #include "mlp.hpp"
@@ -52,6 +53,7 @@ int64_t mlp_count(const Config& c) {
   int64_t n = 0;
   for (size_t i = 0; i + 1 < widths.size(); ++i)
     n += checked_product({widths[i], widths[i + 1]}, "widths") + widths[i + 1] * (sn ? 2 : 1);
+  if (c.has("num_classes")) n += checked_product({c.at("num_classes").as_int("num_classes"), widths[1]}, "num_classes");
   return n;
 }
 
@@ -143,10 +145,28 @@ const std::map<std::string, Entry>& table() {
           o.negative_slope = c.at("negative_slope").as_number("negative_slope");
           o.spectral_norm = c.at("spectral_norm").as_bool("spectral_norm");
           o.init = c.at("init").as_string("init");
+          if (c.has("num_classes")) o.num_classes = c.at("num_classes").as_int("num_classes");
           mlp_count(c);  // size check before allocating
           return std::make_shared<MLP>(o, rng);
         },
         mlp_count}},
+      {"Embedding",
+       {[](const Config& c, Rng& rng) -> ModulePtr {
+          return std::make_shared<Embedding>(c.at("num_classes").as_int("num_classes"), c.at("dim").as_int("dim"), rng);
+        },
+        [](const Config& c) {
+          return checked_product({c.at("num_classes").as_int("num_classes"), c.at("dim").as_int("dim")}, "embedding");
+        }}},
+      {"Conditional",
+       {[](const Config& c, Rng& rng) -> ModulePtr {
+          auto body = std::dynamic_pointer_cast<Sequential>(from_config(c.at("module"), rng));
+          if (!body) throw ValueError("config: a Conditional's module must be a Sequential or MLP");
+          return std::make_shared<Conditional>(body, c.at("num_classes").as_int("num_classes"),
+                                               c.at("mode").as_string("mode"), c.at("at").as_int("at"), rng);
+        },
+        // The label table's size depends on the body's layers; the body's count is a
+        // lower bound, enough to refuse a file that holds less.
+        [](const Config& c) { return parameter_count(c.at("module")); }}},
       {"Sequential",
        {[](const Config& c, Rng& rng) -> ModulePtr {
           std::vector<ModulePtr> layers;
@@ -178,8 +198,25 @@ const std::map<std::string, Entry>& table() {
   return t;
 }
 
+ExternalFactory& external_factory() {
+  static ExternalFactory f;
+  return f;
+}
+
+const Entry& external_entry() {
+  // A Python module's weights are counted by the module itself once built; before
+  // that only its import path is known.
+  static const Entry e{[](const Config& c, Rng& rng) -> ModulePtr {
+                         if (!external_factory()) throw ValueError("config: no factory for Python modules");
+                         return external_factory()(c, rng);
+                       },
+                       [](const Config&) { return int64_t(0); }};
+  return e;
+}
+
 const Entry& entry(const Config& c) {
   const std::string& type = c.at("type").as_string("type");
+  if (type == "Python") return external_entry();
   auto it = table().find(type);
   if (it == table().end()) {
     std::string known;
@@ -190,6 +227,8 @@ const Entry& entry(const Config& c) {
 }
 
 }  // namespace
+
+void set_external_factory(ExternalFactory f) { external_factory() = std::move(f); }
 
 ModulePtr from_config(const Config& c, Rng& rng) { return entry(c).build(c, rng); }
 

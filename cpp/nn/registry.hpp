@@ -14,6 +14,10 @@ namespace cgan::nn {
 // or a malformed config.
 ModulePtr from_config(const Config& config, Rng& rng);
 std::vector<std::string> module_types();
+// Modules defined outside the core (Python subclasses of cgan.nn.Module) have configs of
+// type "Python"; the bindings install the function that rebuilds them.
+using ExternalFactory = std::function<ModulePtr(const Config&, Rng&)>;
+void set_external_factory(ExternalFactory f);
 // Number of parameters the module described by `config` would have, without building
 // it (so a checkpoint that lies about its architecture is refused before allocating).
 int64_t parameter_count(const Config& config);

@@ -75,14 +75,3 @@ Config SpectralNorm::config() const {
 
 }  // namespace cgan::nn
 
-namespace cgan::nn {
-
-ModulePtr spectral_norm_all(const ModulePtr& m, Rng& rng) {
-  if (dynamic_cast<SpectralNorm*>(m.get())) return m;
-  if (dynamic_cast<Weighted*>(m.get())) return std::make_shared<SpectralNorm>(m, 1, rng);
-  if (auto* seq = dynamic_cast<Sequential*>(m.get()))
-    for (size_t i = 0; i < seq->layers().size(); ++i) seq->replace_layer(i, spectral_norm_all(seq->layers()[i], rng));
-  return m;
-}
-
-}  // namespace cgan::nn

@@ -41,9 +41,3 @@ class SpectralNorm : public Module {
 
 }  // namespace cgan::nn
 
-namespace cgan::nn {
-// Spectral normalisation of every weight in a module tree, in place: a Linear/Conv
-// layer comes back wrapped; in a Sequential (or MLP) each such layer is wrapped where it
-// stands. Already-normalised layers are left alone; parameters stay the same Vars.
-ModulePtr spectral_norm_all(const ModulePtr& m, Rng& rng);
-}  // namespace cgan::nn

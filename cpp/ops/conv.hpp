@@ -32,5 +32,10 @@ Shape conv_transpose2d_out_shape(const Shape& chw, const Shape& weight, const Co
 Var conv2d(const Var& x, const Var& w, const Var& b, const ConvGeometry& g);
 // x (N, C, H, W), w (C, C_out, kh, kw), b (C_out,) or undefined -> (N, C_out, H_out, W_out).
 Var conv_transpose2d(const Var& x, const Var& w, const Var& b, const ConvGeometry& g);
+// The weight gradient of conv2d as an op of its own (bilinear in x and gy, with rules
+// that are again convolutions): x (N, C, H, W), gy (N, O, H_out, W_out) of the conv2d
+// with this kernel size and geometry -> (O, C, kh, kw), the sum over images and pixels
+// of gy times the matching input patches.
+Var conv2d_weight(const Var& x, const Var& gy, Pair kernel, const ConvGeometry& g);
 
 }  // namespace cgan::ops

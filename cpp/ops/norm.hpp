@@ -30,5 +30,11 @@ Var batch_norm_eval(const Var& x, const Tensor& running_mean, const Tensor& runn
 Var layer_norm(const Var& x, int64_t normalized_ndim, const Var& weight, const Var& bias, double eps);
 // x (N, C, H, W) -> (N, C, H*sh, W*sw), each pixel repeated (PyTorch mode="nearest").
 Var upsample_nearest(const Var& x, int64_t scale_h, int64_t scale_w);
+// x (N, C, H, W) -> (N, C, H/sh, W/sw), each sh x sw block summed (H, W multiples of the
+// scales): the adjoint of upsample_nearest, so each is the other's derivative rule.
+Var block_sum(const Var& x, int64_t scale_h, int64_t scale_w);
+// y = x * scale[c] + shift[c] for x (N, C, *spatial), scale/shift (C,): eval-mode batch
+// norm once its statistics are folded in.
+Var channel_affine(const Var& x, const Var& scale, const Var& shift);
 
 }  // namespace cgan::ops

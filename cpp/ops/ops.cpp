@@ -4,6 +4,7 @@
 
 #include <Eigen/Core>
 #include <cmath>
+#include <limits>
 
 #include "../tensor/kernels.hpp"
 
@@ -24,6 +25,24 @@ std::pair<Var, Var> promote(const Var& a, const Var& b) {
 template <class P>
 Var mask(const Var& x, P pred) {
   return constant(map(x.data(), [&](auto v) { return decltype(v)(pred(v) ? 1 : 0); }));
+}
+// As mask, but NaN where x is NaN: the derivative of a piecewise rule at a NaN input is
+// undefined, and a 0 there would hide the NaN from everything upstream.
+template <class P>
+Var nan_mask(const Var& x, P pred) {
+  return constant(map(x.data(), [&](auto v) {
+    using T = decltype(v);
+    return std::isnan(v) ? v : T(pred(v) ? 1 : 0);
+  }));
+}
+// A slope or scale of an activation: finite, and finite in the tensor's dtype too
+// (float32 would turn 1e308 into inf, and inf * 0 into NaN), as torch requires.
+void check_coefficient(const char* op, const char* what, double v, DType dtype) {
+  bool fits = std::isfinite(v) && (dtype == DType::f64 || std::isfinite(float(v)));
+  if (!fits)
+    throw ValueError(std::string(op) + ": " + what + " must be a finite number" +
+                     (dtype == DType::f32 && std::isfinite(v) ? " within float32's range" : "") +
+                     ", got " + std::to_string(v));
 }
 template <class T> T sigmoid_of(T v) {
   // Stable both ways: never exp of a large positive number.
@@ -131,7 +150,11 @@ Var square(const Var& x) {
 Var pow(const Var& x, double p) {
   if (p == 1.0) return mul(x, 1.0);
   if (p == 2.0) return square(x);
-  return record("pow", map(x.data(), [p](auto v) { return std::pow(v, decltype(v)(p)); }), {x},
+  // x^0.5 is sqrt(x), as in NumPy and torch: C's pow(-inf, 0.5) would be +inf, not NaN.
+  return record("pow", map(x.data(), [p](auto v) {
+                  using T = decltype(v);
+                  return p == 0.5 ? std::sqrt(v) : std::pow(v, T(p));
+                }), {x},
                 [p](const BackwardCtx& c) {
                   if (p == 0.0) return V{zeros_like(c.in[0])};
                   return V{mul(c.grad_out, mul(pow(c.in[0], p - 1.0), p))};
@@ -141,22 +164,26 @@ Var pow(const Var& x, double p) {
 Var abs(const Var& x) {
   return record("abs", map(x.data(), [](auto v) { return std::fabs(v); }), {x},
                 [](const BackwardCtx& c) {
-                  // sign(x), 0 at 0; a constant, so the second derivative is 0.
+                  // sign(x), 0 at 0, NaN at NaN; a constant, so the second derivative is 0.
                   Var sign = constant(map(c.in[0].data(), [](auto v) {
-                    return decltype(v)((v > 0) - (v < 0));
+                    return std::isnan(v) ? v : decltype(v)((v > 0) - (v < 0));
                   }));
                   return V{mul(c.grad_out, sign)};
                 });
 }
 
 Var clamp(const Var& x, double lo, double hi) {
-  if (lo > hi) throw ValueError("clamp: lower bound is above upper bound");
-  Tensor y = map(x.data(), [lo, hi](auto v) {
+  if (lo > hi) throw ValueError("clamp: min is above max");
+  // As np.clip: a NaN input or a NaN bound gives NaN (max/min propagate NaN).
+  const bool nan_bound = std::isnan(lo) || std::isnan(hi);
+  Tensor y = map(x.data(), [lo, hi, nan_bound](auto v) {
     using T = decltype(v);
+    if (nan_bound) return std::numeric_limits<T>::quiet_NaN();
     return std::isnan(v) ? v : std::min(std::max(v, T(lo)), T(hi));
   });
-  return record("clamp", std::move(y), {x}, [lo, hi](const BackwardCtx& c) {
-    return V{mul(c.grad_out, mask(c.in[0], [lo, hi](auto v) { return v >= lo && v <= hi; }))};
+  return record("clamp", std::move(y), {x}, [lo, hi, nan_bound](const BackwardCtx& c) {
+    if (nan_bound) return V{mul(c.grad_out, scalar_like(NAN, c.grad_out))};
+    return V{mul(c.grad_out, nan_mask(c.in[0], [lo, hi](auto v) { return v >= lo && v <= hi; }))};
   });
 }
 
@@ -196,14 +223,17 @@ Var log_sigmoid(const Var& x) {
 }
 
 Var relu(const Var& x) {
-  return record("relu", map(x.data(), [](auto v) { return v > 0 ? v : decltype(v)(0); }), {x},
+  // `v < 0 ? 0 : v` keeps NaN (np.maximum(x, 0) does); `v > 0 ? v : 0` made it 0.
+  return record("relu", map(x.data(), [](auto v) { return v < 0 ? decltype(v)(0) : v; }), {x},
                 [](const BackwardCtx& c) { return V{masked_scale(c.grad_out, c.in[0], 0.0)}; });
 }
 
 Var leaky_relu(const Var& x, double slope) {
+  // Any finite slope, negative ones included (as torch's F.leaky_relu).
+  check_coefficient("leaky_relu", "negative_slope", slope, x.dtype());
   Tensor y = map(x.data(), [slope](auto v) {
     using T = decltype(v);
-    return std::max(v, T(0)) + T(slope) * std::min(v, T(0));  // branch-free: vectorises
+    return v < 0 ? T(slope) * v : v;  // a select, vectorises; NaN falls through unchanged
   });
   return record("leaky_relu", std::move(y), {x}, [slope](const BackwardCtx& c) {
     return V{masked_scale(c.grad_out, c.in[0], slope)};
@@ -211,6 +241,7 @@ Var leaky_relu(const Var& x, double slope) {
 }
 
 Var elu(const Var& x, double alpha) {
+  check_coefficient("elu", "alpha", alpha, x.dtype());
   Tensor y = map(x.data(), [alpha](auto v) {
     using T = decltype(v);
     return v > 0 ? v : T(alpha) * std::expm1(v);
@@ -248,7 +279,9 @@ Var masked_scale(const Var& g, const Var& x, double slope) {
                  [slope](auto gv, auto xv) {
                    using T = decltype(gv);
                    const T m = T(xv > 0);
-                   return gv * (m + (T(1) - m) * T(slope));
+                   // xv - xv is 0, or NaN where x is NaN (the derivative is undefined there).
+                   const T nan_or_0 = std::isinf(xv) ? T(0) : xv - xv;
+                   return gv * (m + (T(1) - m) * T(slope)) + nan_or_0;
                  },
                  "masked_scale");
   return record("masked_scale", std::move(y), {g, x}, [slope](const BackwardCtx& c) {

@@ -7,6 +7,18 @@
 namespace cgan::optim {
 
 namespace {
+bool is_second_moment(const std::string& name) { return name == "exp_avg_sq" || name == "square_avg"; }
+
+bool all_nonnegative(const Tensor& t) {
+  return dispatch(t.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* a = t.data<T>();
+    for (int64_t i = 0; i < t.numel(); ++i)
+      if (!(a[i] >= 0)) return false;
+    return true;
+  });
+}
+
 void check_hyper(const char* what, double v, double lo, bool lo_open = false) {
   if (!std::isfinite(v) || v < lo || (lo_open && v == lo))
     throw ValueError(std::string(what) + " must be a finite number " + (lo_open ? "> " : ">= ") +
@@ -27,7 +39,7 @@ Optimizer::Optimizer(std::vector<Var> params, double lr) : params_(std::move(par
     if (!params_[i].is_leaf())
       throw ValueError("optimizer: parameter " + std::to_string(i) +
                        " is not a leaf tensor (it was computed by an op)");
-    // Fix: a parameter listed twice was updated twice per step.
+    // A parameter listed twice would be updated twice per step.
     for (size_t j = 0; j < i; ++j)
       if (params_[j].impl() == params_[i].impl())
         throw ValueError("optimizer: parameter " + std::to_string(i) + " is the same tensor as parameter " +
@@ -120,6 +132,10 @@ void Optimizer::load_state(const State& s, int64_t steps) {
     if (t.shape() != p.shape())
       throw ValueError("optimizer state: '" + key + "' has shape " + shape_str(t.shape()) +
                        ", parameter " + std::to_string(i) + " has " + shape_str(p.shape()));
+    // A running mean of squares below 0 has its square root NaN at the next step.
+    if (is_second_moment(name) && !all_nonnegative(t))
+      throw ValueError("optimizer state: '" + key + "' is a running mean of squared gradients "
+                       "and must be >= 0 everywhere");
     fresh[i][name] = t.to(p.dtype());
   }
   // Without "<i>.step" entries (older state dicts): a parameter with buffers has taken
@@ -254,7 +270,8 @@ void RMSprop::update(size_t i, const Tensor& p, const Tensor& g, int64_t b, int6
 // ---- constraints -------------------------------------------------------------------------------
 
 void clip_(const std::vector<Var>& params, double c) {
-  if (!(c > 0) || !std::isfinite(c)) throw ValueError("clip value must be a finite number > 0");
+  if (!(c > 0) || !std::isfinite(c))
+    throw ValueError("clip_: c must be a finite number > 0, got " + std::to_string(c));
   for (const Var& p : params) {
     dispatch(p.dtype(), [&](auto tag) {
       using T = decltype(tag);

@@ -40,7 +40,7 @@ class Optimizer {
   std::vector<Var> params_;
   double lr_;
   int64_t t_ = 0;  // completed steps
-  // Fix: per-parameter update counts, as torch keeps state["step"] per parameter. A
+  // Per-parameter update counts, as torch keeps state["step"] per parameter. A
   // parameter skipped (no .grad) on some steps must not have its Adam bias correction
   // or SGD's first-step momentum buffer driven by the global count t_.
   std::vector<int64_t> pstep_;  // updates applied to parameter i, including the current one

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <limits>
 
+#include "reduce_kernels.hpp"
+
 namespace cgan::kernels {
 
 Shape broadcast_shape(const Shape& a, const Shape& b, const char* op) {
@@ -143,14 +145,14 @@ Tensor sum_axis(const Tensor& x, int64_t axis, bool keepdim) {
 Tensor sum_to(const Tensor& x, const Shape& shape) {
   if (x.shape() == shape) return x;
   if (shape_numel(shape) == 1) return sum_all(x).reshape(shape);
-  Shape xs = x.shape();
-  size_t lead = xs.size() - shape.size();
-  Tensor r = x;
-  // Leading axes that the broadcast added are summed away first.
-  for (size_t i = 0; i < lead; ++i) r = sum_axis(r, 0, false);
-  for (size_t i = 0; i < shape.size(); ++i)
-    if (shape[i] == 1 && r.shape()[i] != 1) r = sum_axis(r, static_cast<int64_t>(i), true);
-  return r.reshape(shape);
+  // The leading axes that the broadcast added and the axes it stretched from 1, summed in
+  // one parallel pass (sum_axes) rather than one serial pass per axis.
+  const Shape& xs = x.shape();
+  const size_t lead = xs.size() - shape.size();
+  std::vector<int64_t> axes;
+  for (size_t i = 0; i < xs.size(); ++i)
+    if (i < lead || (shape[i - lead] == 1 && xs[i] != 1)) axes.push_back(int64_t(i));
+  return sum_axes(x, axes, false).reshape(shape);
 }
 
 Tensor expand(const Tensor& x, const Shape& shape) {

@@ -37,13 +37,17 @@ def _positive(name, v):
     return int(v)
 
 
-def dcgan_generator(z_dim=100, image_shape=(1, 28, 28), channels=64, seed=None):
+def dcgan_generator(z_dim=100, image_shape=(1, 28, 28), channels=64, num_classes=None, seed=None):
     """Linear -> Unflatten -> [ConvTranspose2d(4, stride 2), BatchNorm2d, ReLU]* -> Tanh.
 
     z (N, z_dim) is projected to (channels * 2^(k-1), s, s) with s = 7 or 4, then k
     transposed convolutions double the size and halve the channels, the last one
     producing the image's channels; weights are drawn from N(0, 0.02) as in the paper.
-    For 28x28 and channels=64: z -> (128, 7, 7) -> (64, 14, 14) -> (1, 28, 28)."""
+    For 28x28 and channels=64: z -> (128, 7, 7) -> (64, 14, 14) -> (1, 28, 28).
+
+    ``num_classes``: a conditional generator (Mirza and Osindero 2014): a learned vector
+    per class is added to the projection of z, which is exactly concatenating a one-hot
+    label to z."""
     z_dim = _positive("z_dim", z_dim)
     channels = _positive("channels", channels)
     c_img, start, k = _stages(image_shape)
@@ -58,11 +62,11 @@ def dcgan_generator(z_dim=100, image_shape=(1, 28, 28), channels=64, seed=None):
                                          seed=next(seeds)))
         layers += [nn.Tanh()] if last else [nn.BatchNorm2d(out), nn.ReLU()]
         width = out
-    return nn.Sequential(*layers)
+    return _conditioned(nn.Sequential(*layers), num_classes, "concat", next(seeds))
 
 
 def dcgan_discriminator(image_shape=(1, 28, 28), channels=64, norm="batch", spectral_norm=False,
-                        out_features=1, seed=None):
+                        out_features=1, num_classes=None, conditioning="projection", seed=None):
     """[Conv2d(4, stride 2), norm, LeakyReLU(0.2)]* -> Flatten -> Linear(out_features).
 
     The first convolution has no normalisation (Radford et al.). `norm`: "batch"
@@ -71,6 +75,11 @@ def dcgan_discriminator(image_shape=(1, 28, 28), channels=64, norm="batch", spec
     "layer" or "none": the penalty constrains each sample's gradient on its own, and
     batch norm makes every output depend on the whole batch, so ``cgan.GAN`` refuses
     that combination. ``spectral_norm=True`` normalises every weight (Miyato et al. 2018).
+
+    ``num_classes``: a conditional discriminator. ``conditioning="concat"`` adds a learned
+    vector per class to the first convolution's output (concatenating one-hot label maps
+    to the image, up to the zero padding at its borders); ``"projection"`` (Miyato and
+    Koyama 2018) adds <E[y], features> to the output.
     """
     channels = _positive("channels", channels)
     out_features = _positive("out_features", out_features)
@@ -92,8 +101,19 @@ def dcgan_discriminator(image_shape=(1, 28, 28), channels=64, norm="batch", spec
         layers.append(nn.LeakyReLU(0.2))
         c_in, width = width, width * 2
     layers += [nn.Flatten(), nn.Linear(c_in * size * size, out_features, init="dcgan", seed=next(seeds))]
-    D = nn.Sequential(*layers)
+    D = _conditioned(nn.Sequential(*layers), num_classes, conditioning, next(seeds))
     return nn.spectral_norm(D, seed=next(seeds)) if spectral_norm else D
+
+
+def _conditioned(net, num_classes, conditioning, seed):
+    if num_classes is None:
+        return net
+    num_classes = _positive("num_classes", num_classes)
+    if conditioning not in ("concat", "projection"):
+        raise ValueError(f"conditioning must be 'concat' or 'projection', got {conditioning!r}")
+    if conditioning == "projection":
+        return nn.Conditional(net, num_classes, mode="projection", seed=seed)
+    return nn.Conditional(net, num_classes, mode="add", at=1, seed=seed)
 
 
 def _seeds(seed):

@@ -12,7 +12,7 @@ import zipfile
 
 import numpy as np
 
-from . import _core, nn, optim
+from . import _core, _npz, nn, optim
 
 __all__ = ["save", "load", "FORMAT"]
 
@@ -28,6 +28,8 @@ def save(gan, path):
         "format": FORMAT, "version": _core.__version__, "loss": gan.loss,
         "z_dim": gan.z_dim, "prior": gan.prior, "d_steps": gan.d_steps,
         "g_steps": gan.g_steps, "seed": gan.seed, "options": gan.options,
+        "spectral_norm": gan.spectral_norm,
+        "objective": _objective_spec(gan.objective),
         "steps_done": gan.steps_done,
         "generator": nn.config(gan.generator), "discriminator": nn.config(gan.discriminator),
         "g_optimizer": _optimizer_spec(gan.g_optimizer),
@@ -46,19 +48,23 @@ def save(gan, path):
     return path
 
 
-def load(cls, path):
-    """Rebuild a GAN of class `cls` from a checkpoint; damage -> ValueError."""
+def load(cls, path, generator=None, discriminator=None, loss=None):
+    """Rebuild a GAN of class `cls` from a checkpoint; damage -> ValueError.
+
+    Modules and objectives written in Python are rebuilt from their import path (and
+    ``get_config()``); when that is not possible, pass them: fresh instances of the same
+    architecture, whose weights the checkpoint then overwrites."""
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
     if not os.path.isfile(path):
         raise FileNotFoundError(f"no checkpoint file at {os.fspath(path)!r}")
     try:
-        return _from_arrays(cls, _read_arrays(path))
+        return _from_arrays(cls, _read_arrays(path), generator, discriminator, loss)
     except (ValueError, TypeError, KeyError, IndexError, AttributeError) as e:
         raise ValueError(f"{os.fspath(path)}: not a valid cgan checkpoint ({e})") from e
 
 
-def _from_arrays(cls, arrays):
+def _from_arrays(cls, arrays, generator=None, discriminator=None, loss=None):
     if "config" not in arrays:
         raise ValueError("no 'config' entry")
     config = json.loads(str(arrays["config"]))
@@ -80,13 +86,19 @@ def _from_arrays(cls, arrays):
         if nn.parameter_count(config[which]) > stored:
             raise ValueError(f"the {which}'s architecture needs more weights than "
                              f"the file holds ({stored})")
-    G = nn.from_config(config["generator"], seed=0)
-    D = nn.from_config(config["discriminator"], seed=0)
+    G = generator if generator is not None else _build(config["generator"], "generator")
+    D = discriminator if discriminator is not None else _build(config["discriminator"], "discriminator")
+    objective = loss if loss is not None else _objective_from_spec(config.get("objective"))
     if config["dtype"] not in ("float32", "float64"):
         raise ValueError(f"unsupported dtype {config['dtype']!r}")
     if config["dtype"] == "float64":
         G.astype("float64")
         D.astype("float64")
+    spectral_norm = config.get("spectral_norm", False)
+    if not isinstance(spectral_norm, bool):
+        raise ValueError(f"'spectral_norm' must be true or false, got {spectral_norm!r}")
+    if spectral_norm:  # a Python module's config does not record it; built-ins are left as they are
+        nn.spectral_norm(D, seed=config["seed"])
     G.load_state_dict(part("G/"))
     D.load_state_dict(part("D/"))
     g_opt = _optimizer_from_spec(config["g_optimizer"], G.parameters())
@@ -95,9 +107,13 @@ def _from_arrays(cls, arrays):
     d_opt.load_state_dict(part("d_opt/"))
     if not isinstance(config["options"], dict):
         raise ValueError("'options' is not a JSON object")
-    gan = cls(G, D, loss=config["loss"], z_dim=config["z_dim"], prior=config["prior"],
+    if objective is None:
+        objective, options = config["loss"], config["options"]
+    else:
+        options = {}
+    gan = cls(G, D, loss=objective, z_dim=config["z_dim"], prior=config["prior"],
               d_steps=config["d_steps"], g_steps=config["g_steps"], g_optimizer=g_opt,
-              d_optimizer=d_opt, seed=config["seed"], **config["options"])
+              d_optimizer=d_opt, seed=config["seed"], spectral_norm=spectral_norm, **options)
     rng = arrays.get("rng")
     if rng is None or rng.dtype != np.uint64 or rng.shape != (8,):
         raise ValueError("'rng' must be 8 uint64 words")
@@ -107,6 +123,39 @@ def _from_arrays(cls, arrays):
         raise ValueError(f"'steps_done' must be an integer in [0, 2**62], got {steps!r}")
     gan._core.steps_done = steps
     return gan
+
+
+def _build(cfg, which):
+    try:
+        return nn.from_config(cfg, seed=0)
+    except (ImportError, AttributeError) as e:
+        raise ValueError(f"the {which} is a Python module that cannot be imported here ({e}); "
+                         f"pass it: GAN.load(path, {which}=...)") from e
+
+
+def _objective_spec(objective):
+    """Import path and constructor keywords of a Python objective (None for a name)."""
+    if objective is None:
+        return None
+    cls = type(objective)
+    config = objective.get_config() if hasattr(objective, "get_config") else None
+    return {"class": f"{cls.__module__}:{cls.__qualname__}", "config": config}
+
+
+def _objective_from_spec(spec):
+    if spec is None:
+        return None
+    import importlib
+
+    module, _, qualname = spec["class"].partition(":")
+    try:
+        obj = importlib.import_module(module)
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError) as e:
+        raise ValueError(f"the objective {spec['class']} cannot be imported here ({e}); "
+                         f"pass it: GAN.load(path, loss=...)") from e
+    return obj(**spec["config"]) if spec.get("config") else obj()
 
 
 def _upgrade_format1(cfg):
@@ -166,12 +215,11 @@ def _write_atomically(path, write):
 
 
 def _read_arrays(path):
-    """Every array of an .npz, read with allow_pickle=False; damage -> ValueError."""
+    """Every array of an .npz, never unpickled, sizes checked first; damage -> ValueError."""
     if not zipfile.is_zipfile(path):
         raise ValueError("not an .npz (zip) archive")
     try:
-        with np.load(path, allow_pickle=False) as f:
-            return {k: f[k] for k in f.files}
+        return _npz.read_npz(path)  # sizes checked from the headers before any read
     except ValueError as e:
         if "pickle" in str(e):
             raise ValueError("the file holds pickled (object) data, which a cgan checkpoint "

@@ -8,7 +8,7 @@ import numbers
 
 import numpy as np
 
-from . import _core, checkpoint, nn, optim
+from . import _core, checkpoint, losses, nn, optim
 
 __all__ = ["GAN"]
 
@@ -62,8 +62,11 @@ class GAN:
     generator, discriminator : cgan.nn.Module
         G maps (n, z_dim) noise to (n, d) samples; D maps (n, d) to raw outputs (n, 1)
         (an autoencoder (n, d) -> (n, d) for ``ebgan``).
-    loss : str
-        An objective of ``cgan.losses.available()`` (aliases ``mmgan``, ``nsgan``).
+    loss : str or objective
+        An objective of ``cgan.losses.available()`` (aliases ``mmgan``, ``nsgan``), an
+        object from ``cgan.losses.get(...)``, or your own objective: a subclass of
+        ``cgan.losses.Objective`` with ``d_loss(D, real, fake, rng)`` and ``g_loss(D,
+        fake)`` returning 0-d Tensors (see that class).
     z_dim : int
         Width of the noise. prior: ``"normal"`` (N(0, I)) or ``"uniform"`` (U(-1, 1)).
     d_steps, g_steps : int
@@ -84,9 +87,9 @@ class GAN:
         for m, which in ((generator, "generator"), (discriminator, "discriminator")):
             if not isinstance(m, nn.Module):
                 raise TypeError(f"{which} must be a cgan.nn module, got {type(m).__name__}")
-        for name, v in (("loss", loss), ("prior", prior)):
-            if not isinstance(v, str):
-                raise TypeError(f"{name} must be a string, got {type(v).__name__}")
+        if not isinstance(prior, str):
+            raise TypeError(f"prior must be a string, got {type(prior).__name__}")
+        loss, objective, options = _resolve_objective(loss, options)
         if z_dim is None:
             z_dim = generator.in_features
             if z_dim is None:
@@ -100,20 +103,23 @@ class GAN:
         seed = _seed("seed", seed)
         if not isinstance(spectral_norm, (bool, np.bool_)):
             raise TypeError(f"spectral_norm must be True or False, got {spectral_norm!r}")
-        if spectral_norm:
-            # In place: the parameters stay the same Tensors, so an optimizer built on
-            # D.parameters() before this call still updates them.
-            nn.spectral_norm(discriminator, seed=seed)
         _refuse_batch_norm_with_penalty(loss, options, discriminator)
         for k in options:
             if not isinstance(k, str):
                 raise TypeError(f"objective option names must be strings, got {k!r}")
         _check_optimizer(g_optimizer, generator, "g_optimizer")
         _check_optimizer(d_optimizer, discriminator, "d_optimizer")
+        spec = objective if objective is not None else loss
         if g_optimizer is None:
-            g_optimizer = _default_optimizer(loss, options, generator, False)
+            g_optimizer = _default_optimizer(spec, options, generator, False)
         if d_optimizer is None:
-            d_optimizer = _default_optimizer(loss, options, discriminator, True)
+            d_optimizer = _default_optimizer(spec, options, discriminator, True)
+        if spectral_norm:
+            # In place: the parameters stay the same Tensors, so an optimizer built on
+            # D.parameters() before this call still updates them. A Python module gets
+            # its layer attributes replaced by their wrappers.
+            nn.spectral_norm(discriminator, seed=seed)
+        self.spectral_norm = bool(spectral_norm)
         self.generator, self.discriminator = generator, discriminator
         self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
         self.z_dim, self.prior = int(z_dim), prior
@@ -121,8 +127,10 @@ class GAN:
         self.options = dict(options)
         self._core = _core.GANCore(generator, discriminator, g_optimizer, d_optimizer, loss,
                                    self.z_dim, prior, self.d_steps, self.g_steps, self.seed,
-                                   self.options)
+                                   self.options, objective)
         self.loss = self._core.loss_name
+        # The objective object when one was given (None for a name): saved by import path.
+        self.objective = objective
         self.history = None
 
     # ---- training ------------------------------------------------------------------
@@ -131,17 +139,28 @@ class GAN:
         """Iterations (generator updates) completed so far."""
         return self._core.steps_done
 
-    def step(self, real_batch):
-        """One iteration on a batch you provide: d_steps critic updates (each on this
-        batch with fresh noise), then g_steps generator updates. Returns the losses."""
-        return self._core.step(real_batch)
+    @property
+    def num_classes(self):
+        """Classes a conditional GAN's networks take (0: unconditional)."""
+        return self._core.num_classes
 
-    def fit(self, data, steps, batch_size=256, progress=True, log_every=None, callback=None):
+    def step(self, real_batch, labels=None):
+        """One iteration on a batch you provide: d_steps critic updates (each on this
+        batch with fresh noise), then g_steps generator updates. Returns the losses.
+        A conditional GAN needs the batch's class `labels`."""
+        return self._core.step(real_batch, self._labels(labels, len(real_batch)))
+
+    def fit(self, data, steps, batch_size=256, progress=True, log_every=None, callback=None,
+            labels=None):
         """Train for `steps` iterations on minibatches drawn from `data` (N, d).
 
         The loop runs in C++; every ~0.25 s it returns to Python to advance the tqdm
         bar, call ``callback(gan, record)`` with the latest logged record, and let
         Ctrl-C through: KeyboardInterrupt stops after the current step, the model intact.
+
+        A conditional GAN (networks built with ``num_classes``) needs ``labels``: the
+        integer class of each row of `data`; each minibatch's fakes are made for the
+        labels of its real rows (Mirza and Osindero 2014).
 
         Returns a dict of NumPy arrays: step, d_loss, g_loss, penalty, divergence,
         d_grad_norm, g_grad_norm (NaN where the objective has no such quantity), one
@@ -162,6 +181,7 @@ class GAN:
             data = _core.tensor(np.asarray(data) if isinstance(data, (list, tuple)) else data,
                                 dtype=self.generator.dtype)
         self._core.check_data(data, "data")
+        labels = self._labels(labels, len(data))
         if batch_size > len(data):
             raise ValueError(f"batch_size {batch_size} is larger than the data ({len(data)} rows)")
 
@@ -172,7 +192,7 @@ class GAN:
             while self.steps_done < end:
                 before = self.steps_done
                 chunk = self._core.fit_chunk(data, end - before, batch_size, 0.25,
-                                             int(log_every), end)
+                                             int(log_every), end, labels)
                 records.extend(chunk)
                 if bar is not None:
                     bar.update(self.steps_done - before)
@@ -189,24 +209,42 @@ class GAN:
         return self.history
 
     # ---- using the model -------------------------------------------------------------
-    def sample(self, n, seed=None, training=False):
+    def sample(self, n, seed=None, training=False, labels=None):
         """n samples G(z) as a NumPy array (n, *data_shape). With a seed the noise comes
         from a fresh RNG; without, from the GAN's sampling RNG (training is never
         affected). G runs in eval mode (batch norm's running statistics, no dropout)
-        unless ``training=True``; no running state moves either way."""
+        unless ``training=True``; no running state moves either way. A conditional GAN
+        takes `labels`: one class for all (an int), one per sample (n ints), or None for
+        classes drawn uniformly."""
         n = _count("n", n)
         if seed is not None:
             seed = _seed("seed", seed)
-        return self._core.sample(n, seed, _flag("training", training))
+        if labels is not None and isinstance(labels, (numbers.Integral, np.integer)) and not isinstance(labels, bool):
+            labels = np.full(n, int(labels), np.int64)
+        if labels is not None:
+            labels = self._labels(labels, n)
+        return self._core.sample(n, seed, _flag("training", training), labels)
 
-    def generate(self, z, training=False):
+    def generate(self, z, training=False, labels=None):
         """G(z) for noise you provide, shape (n, z_dim); eval mode unless training=True."""
-        return self._core.generate(z, _flag("training", training))
+        labels = None if labels is None else self._labels(labels, len(z))
+        return self._core.generate(z, _flag("training", training), labels)
 
-    def discriminate(self, x, training=False):
+    def discriminate(self, x, training=False, labels=None):
         """The discriminator's raw output on x (n, *data_shape): logits, critic values
         or, for ebgan, reconstructions; eval mode unless training=True."""
-        return self._core.discriminate(x, _flag("training", training))
+        labels = None if labels is None else self._labels(labels, len(x))
+        return self._core.discriminate(x, _flag("training", training), labels)
+
+    def _labels(self, labels, n):
+        """Labels as an int64 array, checked against the GAN and the batch size."""
+        if labels is not None:
+            a = np.asarray(labels)
+            if a.dtype == bool or a.dtype.kind not in "iu":
+                raise TypeError(f"labels must be integers (class indices), got dtype {a.dtype}")
+            labels = a.astype(np.int64, copy=False)
+        self._core.check_labels(labels, n)
+        return labels
 
     @property
     def data_shape(self):
@@ -224,17 +262,43 @@ class GAN:
         return checkpoint.save(self, path)
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path, generator=None, discriminator=None, loss=None):
         """Rebuild a GAN saved by ``save``; training resumes exactly where it stopped.
 
         A checkpoint is data, never code: pickled entries are refused, and a truncated,
         corrupted or incompatible file raises ValueError. Files of format 1 (cgan 0.1's
-        MLP-only checkpoints) load too."""
-        return checkpoint.load(cls, path)
+        MLP-only checkpoints) load too. Modules and objectives written in Python are
+        rebuilt from their import path; where that fails, pass fresh instances of them
+        (``generator=``, ``discriminator=``, ``loss=``) and the file's weights load into them."""
+        return checkpoint.load(cls, path, generator, discriminator, loss)
 
     def __repr__(self):
         return (f"GAN(loss={self.loss!r}, z_dim={self.z_dim}, prior={self.prior!r}, "
                 f"d_steps={self.d_steps}, g_steps={self.g_steps}, steps_done={self.steps_done})")
+
+
+def _resolve_objective(loss, options):
+    """(name, objective object or None, options) for GAN(loss=...)."""
+    if isinstance(loss, str):
+        return loss, None, options
+    core = getattr(loss, "_core", None)
+    if isinstance(loss, losses.Objective) and core is not None:  # from cgan.losses.get
+        if options:
+            raise ValueError(f"options {sorted(options)} given beside an objective object; pass "
+                             f"them to cgan.losses.get({loss.name!r}, ...) instead")
+        return loss.name, None, dict(loss.options)
+    if isinstance(loss, losses.Objective):
+        for method in ("d_loss", "g_loss"):
+            if getattr(type(loss), method) is getattr(losses.Objective, method):
+                raise TypeError(f"{type(loss).__name__} subclasses cgan.losses.Objective but does "
+                                f"not implement {method}; an objective needs d_loss and g_loss")
+    if callable(getattr(loss, "d_loss", None)) and callable(getattr(loss, "g_loss", None)):
+        if options:
+            raise ValueError(f"options {sorted(options)} given beside an objective object; "
+                             f"keep them in the object")
+        return getattr(loss, "name", type(loss).__name__), loss, {}
+    raise TypeError(f"loss must be an objective name, an object from cgan.losses.get, or an "
+                    f"objective with d_loss and g_loss methods; got {type(loss).__name__}")
 
 
 def _flag(name, v):

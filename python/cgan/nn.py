@@ -12,15 +12,16 @@ Conv2d weight (out, in, kh, kw), ConvTranspose2d weight (in, out, kh, kw)), so a
 model's state dict converted to NumPy arrays loads into the same cgan architecture.
 """
 from ._core.nn import (
-    Activation, BatchNorm1d, BatchNorm2d, Conv2d, ConvTranspose2d, Dropout, Flatten, LayerNorm,
-    Linear, MLP, Module, Sequential, SpectralNorm, Unflatten, Upsample,
+    Activation, BatchNorm1d, BatchNorm2d, Conditional, Conv2d, ConvTranspose2d, Dropout, Embedding,
+    Flatten, LayerNorm, Linear, MLP, Module, Sequential, SpectralNorm, Unflatten, Upsample,
 )
 from ._core import nn as _nn
 
 __all__ = [
     "Module", "Linear", "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm",
     "Flatten", "Unflatten", "Upsample", "Dropout", "Activation", "Sequential", "MLP",
-    "SpectralNorm", "spectral_norm",
+    "Embedding", "Conditional",
+    "SpectralNorm", "spectral_norm", "Parameter",
     "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "ELU", "Softplus", "Identity",
     "config", "from_config", "module_types",
 ]
@@ -65,10 +66,35 @@ def spectral_norm(module, power_iterations=1, seed=None):
         return SpectralNorm(module, power_iterations=power_iterations, seed=seed)
     if not isinstance(module, Module):
         raise TypeError(f"spectral_norm: expected a cgan.nn module, got {type(module).__name__}")
-    if power_iterations != 1:
-        raise ValueError("spectral_norm of a container uses power_iterations=1; wrap layers "
-                         "yourself with SpectralNorm for more")
-    return _nn._spectral_norm_all(module, seed)
+    _normalise_children(module, power_iterations, seed, "")
+    return module
+
+
+def _normalise_children(module, power_iterations, seed, prefix):
+    import zlib
+
+    for name, child in module.named_children():
+        path = prefix + name
+        if isinstance(child, SpectralNorm):
+            continue
+        if isinstance(child, (Linear, Conv2d)):
+            # Each layer's u from the seed and the layer's path: repeatable, distinct.
+            child_seed = None if seed is None else (seed * 1000003 + zlib.crc32(path.encode())) % 2**63
+            module._replace_child(name, SpectralNorm(child, power_iterations=power_iterations,
+                                                     seed=child_seed))
+        else:
+            _normalise_children(child, power_iterations, seed, path + ".")
+
+
+def Parameter(data):
+    """A trainable float32 Tensor holding a copy of `data` (``module.astype("float64")``
+    converts it with the rest of the module). Assigned to an attribute of a Python
+    module, it is registered as a parameter, as torch.nn.Parameter is."""
+    import numpy as np
+
+    from . import tensor
+
+    return tensor(np.array(data, dtype=np.float32, copy=True), requires_grad=True)
 
 
 def config(module):
