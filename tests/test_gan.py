@@ -221,21 +221,25 @@ def test_ctrl_c_stops_after_the_current_step(data):
 
 
 def test_wgan_gp_covers_the_ring():
-    # The lecture's toy experiment, short and seeded: all eight modes in 3000 steps on the
-    # WGAN-GP paper's ring (radius 2/1.414, std 0.02/1.414; lr 1e-3 is unstable at that scale).
+    # The lecture's toy experiment, short and seeded, at the settings of the README and of
+    # `cgan train`: the one-sided penalty and the defaults table (Adam 2e-4, betas (0.5,
+    # 0.9), 5 critic steps). Modes covered at steps 500, 1000, ..., 3000 for seeds 0-4:
+    # 7 8 8 8 8 8 / 8 8 8 8 8 8 / 7 8 8 8 8 8 / 7 8 8 8 8 8 / 4 8 7 8 8 8. The two-sided
+    # penalty with these networks ended on 0, 8, 8, 1 modes for seeds 0-3 (lr 3e-4), and
+    # how it ends changes with the CPU's floating-point (FMA) code: a test of it tests luck.
     data = cgan.datasets.ring(20000, seed=0)
     G = cgan.nn.MLP(2, [64] * 3, 2, seed=0)
     D = cgan.nn.MLP(2, [64] * 3, 1, seed=1)
-    gan = cgan.GAN(G, D, loss="wgan-gp", z_dim=2, d_steps=5, seed=0,
-                   g_optimizer=cgan.optim.Adam(G.parameters(), lr=3e-4, betas=(0.5, 0.9)),
-                   d_optimizer=cgan.optim.Adam(D.parameters(), lr=3e-4, betas=(0.5, 0.9)))
-    h = gan.fit(data, 3000, 128, progress=False)
+    gan = cgan.GAN(G, D, loss="wgan-gp", one_sided=1, z_dim=2, seed=0)
+    assert gan.d_steps == 5 and gan.d_optimizer.lr == 2e-4
+    h = gan.fit(data, 2000, 128, progress=False)
     assert np.all(np.isfinite(h["penalty"])) and np.all(np.isfinite(h["divergence"]))
     s = gan.sample(4000, seed=1)
     centers, std = cgan.datasets.modes("ring")
     assert cgan.metrics.mode_coverage(s, centers, std, threshold=5) == 8
     # A generator spread thinly along the whole circle covers all 8 modes too and scores
-    # 0.12 here; one that has learnt the modes scores more than twice that (measured 0.41).
+    # about 0.12 here; one that has learnt the modes scores more (0.32 within 3 std on
+    # 2000 samples at this step).
     assert cgan.metrics.high_quality_rate(s, centers, std, threshold=5) > 0.25
 
 

@@ -47,6 +47,9 @@ def test_samples_draws_real_then_fake(gan2d):
     assert ax.collections[0].get_offsets().shape == (500, 2)
     assert ax.collections[1].get_offsets().shape == (300, 2)
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["data", "G(z)"]
+    # the data are drawn over the samples, so that they stay visible where G piles up
+    assert ax.collections[0].get_zorder() > ax.collections[1].get_zorder()
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("x1", "x2")
 
 
 def test_samples_uses_given_axes_and_accepts_none():
@@ -73,6 +76,10 @@ def test_critic_contour_matches_discriminate(gan2d):
     offsets = [c.get_offsets().shape for c in ax.collections if hasattr(c, "get_offsets")
                and c.get_offsets().shape[0] in (100, 200)]
     assert (200, 2) in offsets and (100, 2) in offsets
+    data_dots = next(c for c in ax.collections if c.get_label() == "data")
+    fake_dots = next(c for c in ax.collections if c.get_label() == "G(z)")
+    assert data_dots.get_zorder() > fake_dots.get_zorder()
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("x1", "x2")
     # contour levels span the critic's range over the grid (raw output for wgan-gp)
     g = np.stack(np.meshgrid(np.linspace(-3, 3, 30), np.linspace(-2.5, 2.5, 30)), -1)
     v = gan.discriminate(g.reshape(-1, 2).astype(np.float32)).ravel()
@@ -132,6 +139,7 @@ def test_loss_curves_skips_nan_series(gan1d, gan2d):
     ax = cgan.plot.loss_curves(hist)
     assert [l.get_label() for l in ax.lines] == ["D loss", "G loss", "divergence estimate"]
     np.testing.assert_array_equal(ax.lines[0].get_xdata(), hist["step"])
+    assert ax.get_xlabel() == "generator step" and ax.get_ylabel()
     plt.close("all")
     _, _, hist = gan2d  # wgan-gp: everything finite
     ax = cgan.plot.loss_curves(hist)

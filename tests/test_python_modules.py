@@ -160,7 +160,7 @@ def test_objects_from_losses_get_are_accepted():
     a = _gan(nn.MLP(2, [8], 1, seed=3), cgan.losses.get("wgan-gp", lambda_gp=5))
     b = _gan(nn.MLP(2, [8], 1, seed=3), "wgan-gp")
     b2 = cgan.GAN(nn.MLP(2, [16], 2, seed=7), nn.MLP(2, [8], 1, seed=3), loss="wgan-gp", z_dim=2, lambda_gp=5)
-    assert a.loss == "wgan-gp" and a.options == {"lambda_gp": 5}
+    assert a.loss == "wgan-gp" and a.options["lambda_gp"] == 5
     ha, hb = a.fit(data, 5, 32, progress=False), b2.fit(data, 5, 32, progress=False)
     np.testing.assert_array_equal(ha["d_loss"], hb["d_loss"])
     with pytest.raises(ValueError, match="beside an objective object"):

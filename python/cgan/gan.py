@@ -8,7 +8,7 @@ import numbers
 
 import numpy as np
 
-from . import _core, checkpoint, losses, nn, optim
+from . import _core, checkpoint, defaults, losses, nn, optim
 
 __all__ = ["GAN"]
 
@@ -32,13 +32,35 @@ def _seed(name, v):
     return int(v)
 
 
-def _default_optimizer(loss, options, module, discriminator):
-    d = _core.objective_defaults(loss, options, discriminator)
-    if d["type"] == "rmsprop":
-        return optim.RMSprop(module.parameters(), lr=d["lr"])
-    if d["type"] == "sgd":
-        return optim.SGD(module.parameters(), lr=d["lr"])
-    return optim.Adam(module.parameters(), lr=d["lr"], betas=d["betas"])
+def _resolve_defaults(loss, options, d_steps, generator, discriminator, g_optimizer,
+                      d_optimizer):
+    """What the caller left out (None), from the one table of per-objective defaults
+    (cgan.defaults): d_steps, every option with its value, and the optimizers.
+    Returns (d_steps, options, g_optimizer, d_optimizer)."""
+    s = defaults.resolve(loss, options, d_steps)
+    if g_optimizer is None:
+        g_optimizer = defaults.optimizer(s, generator, s["g_lr"])
+    if d_optimizer is None:
+        d_optimizer = defaults.optimizer(s, discriminator, s["d_lr"])
+    return s["d_steps"], s["options"], g_optimizer, d_optimizer
+
+
+def _object_defaults(objective, d_steps, generator, discriminator, g_optimizer, d_optimizer):
+    """For an objective object: d_steps 1 and its own default_optimizer() unless given."""
+    def build(module, discriminator_side):
+        spec = {"type": "adam", "lr": 2e-4, "betas": (0.5, 0.999)}
+        if callable(getattr(objective, "default_optimizer", None)):
+            spec = objective.default_optimizer(discriminator_side)
+        kind = spec.get("type", "adam")
+        if kind == "rmsprop":
+            return optim.RMSprop(module.parameters(), lr=spec["lr"])
+        if kind == "sgd":
+            return optim.SGD(module.parameters(), lr=spec["lr"])
+        return optim.Adam(module.parameters(), lr=spec["lr"], betas=tuple(spec.get("betas") or (0.5, 0.999)))
+
+    return (1 if d_steps is None else d_steps,
+            g_optimizer if g_optimizer is not None else build(generator, False),
+            d_optimizer if d_optimizer is not None else build(discriminator, True))
 
 
 def _check_optimizer(opt, module, which):
@@ -71,18 +93,21 @@ class GAN:
         Width of the noise. prior: ``"normal"`` (N(0, I)) or ``"uniform"`` (U(-1, 1)).
     d_steps, g_steps : int
         Discriminator updates per iteration (k of Algorithm 1) and generator updates.
+        d_steps left out comes from the objective's row of ``cgan.defaults`` (5 for wgan
+        and wgan-gp, else 1).
     g_optimizer, d_optimizer : cgan.optim optimizers, optional
         Built on G's and D's parameters; separate learning rates give TTUR. Left out,
-        each defaults to the objective's paper settings (e.g. RMSprop 5e-5 for wgan,
-        Adam 1e-4 with betas (0.5, 0.9) for wgan-gp).
+        each comes from the same row (e.g. RMSprop 5e-5 for wgan, Adam 2e-4 with betas
+        (0.5, 0.9) for wgan-gp; ``cgan losses NAME`` prints the row).
     seed : int
         Seeds minibatch sampling, noise and the objective's own draws.
     **options
-        The objective's options (e.g. ``lambda_gp=10``, ``clip=0.01``, ``margin=1``).
+        The objective's options (e.g. ``lambda_gp=10``, ``clip=0.01``, ``margin=1``);
+        ``gan.options`` holds every option with the value used, defaults included.
     """
 
     def __init__(self, generator, discriminator, loss="non-saturating", z_dim=None,
-                 prior="normal", d_steps=1, g_steps=1, g_optimizer=None, d_optimizer=None,
+                 prior="normal", d_steps=None, g_steps=1, g_optimizer=None, d_optimizer=None,
                  seed=0, spectral_norm=False, **options):
         for m, which in ((generator, "generator"), (discriminator, "discriminator")):
             if not isinstance(m, nn.Module):
@@ -95,6 +120,17 @@ class GAN:
             if z_dim is None:
                 raise ValueError("z_dim is required when the generator does not fix its input "
                                  "width (its first layer is not a Linear)")
+        for k in options:
+            if not isinstance(k, str):
+                raise TypeError(f"objective option names must be strings, got {k!r}")
+        _check_optimizer(g_optimizer, generator, "g_optimizer")
+        _check_optimizer(d_optimizer, discriminator, "d_optimizer")
+        if objective is None:
+            d_steps, options, g_optimizer, d_optimizer = _resolve_defaults(
+                loss, options, d_steps, generator, discriminator, g_optimizer, d_optimizer)
+        else:
+            d_steps, g_optimizer, d_optimizer = _object_defaults(
+                objective, d_steps, generator, discriminator, g_optimizer, d_optimizer)
         for name, v in (("z_dim", z_dim), ("d_steps", d_steps), ("g_steps", g_steps)):
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
                 raise TypeError(f"{name} must be an integer, got {v!r}")
@@ -104,16 +140,6 @@ class GAN:
         if not isinstance(spectral_norm, (bool, np.bool_)):
             raise TypeError(f"spectral_norm must be True or False, got {spectral_norm!r}")
         _refuse_batch_norm_with_penalty(loss, options, discriminator)
-        for k in options:
-            if not isinstance(k, str):
-                raise TypeError(f"objective option names must be strings, got {k!r}")
-        _check_optimizer(g_optimizer, generator, "g_optimizer")
-        _check_optimizer(d_optimizer, discriminator, "d_optimizer")
-        spec = objective if objective is not None else loss
-        if g_optimizer is None:
-            g_optimizer = _default_optimizer(spec, options, generator, False)
-        if d_optimizer is None:
-            d_optimizer = _default_optimizer(spec, options, discriminator, True)
         if spectral_norm:
             # In place: the parameters stay the same Tensors, so an optimizer built on
             # D.parameters() before this call still updates them. A Python module gets

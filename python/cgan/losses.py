@@ -39,6 +39,7 @@ from ._core import Tensor as _Tensor
 from ._core import losses as _core
 from ._core import ops as _ops
 from ._core import tensor as _tensor
+from . import defaults as _defaults
 from .divergences import FORMULAS as _DIVERGENCE_FORMULAS
 
 __all__ = ["available", "get", "Objective", "RawOutputObjective", "log_softmax", "cross_entropy"]
@@ -146,11 +147,13 @@ class Objective:
         return self._core.d_out_features(int(data_dim))
 
     def default_optimizer(self, discriminator=True):
-        """dict(type=..., lr=..., betas=(b1, b2)): the optimizer of the objective's paper
-        (for a subclass: Adam 2e-4, betas (0.5, 0.999), Radford et al.'s; override it)."""
+        """dict(type=..., lr=..., betas=(b1, b2) or None): the optimizer ``cgan.GAN`` builds
+        when none is given (the objective's row of ``cgan.defaults``; same for G and D; for
+        a subclass: Adam 2e-4, betas (0.5, 0.999), Radford et al.'s; override it)."""
         if self._core is None:
             return {"type": "adam", "lr": 2e-4, "betas": (0.5, 0.999)}
-        return self._core.default_optimizer(bool(discriminator))
+        row = _defaults.table(self.name)
+        return {"type": row.optimizer, "lr": row.lr, "betas": row.betas}
 
     def __repr__(self):
         opts = "".join(f", {k}={v!r}" for k, v in self.options.items())

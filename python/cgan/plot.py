@@ -21,6 +21,7 @@ __all__ = ["samples", "critic_contour", "density_1d", "loss_curves", "curves", "
 CLASSIFIER_LOSSES = ("minimax", "non-saturating", "dragan", "f-gan:gan")
 
 _REAL_COLOR = "tab:blue"
+_DATA_COLOR = "#08306b"  # dark blue: visible on top of the orange samples
 _FAKE_COLOR = "tab:orange"
 _D_COLOR = "tab:green"
 
@@ -58,8 +59,18 @@ def _sigmoid(v):
     return 0.5 * (1.0 + np.tanh(0.5 * v))  # overflow-free
 
 
+def _label_axes(ax):
+    """x1, x2 on the axes of a 2-D plot, unless the caller labelled them already."""
+    if not ax.get_xlabel():
+        ax.set_xlabel("x1")
+    if not ax.get_ylabel():
+        ax.set_ylabel("x2")
+
+
 def samples(real, fake, ax=None, s=4, alpha=0.5):
-    """Scatter of 2-D generator samples `fake` over data `real` (both (n, 2)).
+    """Scatter of 2-D generator samples `fake` (orange) with the data `real` (dark blue)
+    drawn on top, smaller and opaque, so that the data stay visible where the samples
+    pile up (both (n, 2)); axes labelled x1, x2.
 
     real or fake may be None to draw only the other. Returns the Axes (two collections,
     real first, then fake; equal aspect).
@@ -67,13 +78,14 @@ def samples(real, fake, ax=None, s=4, alpha=0.5):
     ax = _axes(ax)
     if real is not None:
         r = _points(real, "real")
-        ax.scatter(r[:, 0], r[:, 1], s=s, alpha=alpha, c=_REAL_COLOR, label="data",
-                   linewidths=0)
+        ax.scatter(r[:, 0], r[:, 1], s=max(s * 0.4, 1), alpha=0.9, c=_DATA_COLOR, label="data",
+                   linewidths=0, zorder=3)
     if fake is not None:
         f = _points(fake, "fake")
-        ax.scatter(f[:, 0], f[:, 1], s=s, alpha=alpha, c=_FAKE_COLOR, label="G(z)",
-                   linewidths=0)
+        ax.scatter(f[:, 0], f[:, 1], s=s * 2, alpha=alpha, c=_FAKE_COLOR, label="G(z)",
+                   linewidths=0, zorder=2)
     ax.set_aspect("equal", adjustable="box")
+    _label_axes(ax)
     ax.legend(loc="upper right", markerscale=3, fontsize="small")
     return ax
 
@@ -113,15 +125,19 @@ def critic_contour(gan, xlim, ylim, ax=None, data=None, fake=None, n=100, levels
     cs = ax.contourf(gx, gy, v.reshape(gx.shape), levels=levels, cmap="viridis")
     if colorbar:
         ax.figure.colorbar(cs, ax=ax, label=label)  # ax's own figure, not pyplot's current
+    # the data (white) on top of the samples (orange), so that both stay visible
     if data is not None:
         d = _points(data, "data")
-        ax.scatter(d[:, 0], d[:, 1], s=s, c="white", alpha=0.6, linewidths=0, label="data")
+        ax.scatter(d[:, 0], d[:, 1], s=max(s * 0.5, 1), c="white", alpha=0.9, linewidths=0,
+                   label="data", zorder=3)
     if fake is not None:
         f = _points(fake, "fake")
-        ax.scatter(f[:, 0], f[:, 1], s=s, c=_FAKE_COLOR, alpha=0.8, linewidths=0, label="G(z)")
+        ax.scatter(f[:, 0], f[:, 1], s=s * 1.5, c=_FAKE_COLOR, alpha=0.8, linewidths=0,
+                   label="G(z)", zorder=2)
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_aspect("equal")
+    _label_axes(ax)
     if data is not None or fake is not None:
         ax.legend(loc="upper right", markerscale=3, fontsize="small")
     return ax
@@ -190,7 +206,12 @@ def loss_curves(history, ax=None, keys=None):
             continue
         ax.plot(step, y, label=label, lw=1)
     ax.set_xlabel("generator step")
-    ax.legend(fontsize="small")
+    if not ax.get_ylabel():
+        ax.set_ylabel("value (loss, penalty, estimate)")
+    if ax.lines:
+        ax.legend(fontsize="small")
+    else:
+        ax.text(0.5, 0.5, "no logged step", ha="center", va="center", transform=ax.transAxes)
     return ax
 
 

@@ -1,0 +1,119 @@
+"""The one table of per-objective defaults: optimizer, learning rate, betas, critic steps
+and options. ``cgan.GAN``, ``cgan train``, ``cgan losses NAME``, metrics.json and the
+checkpoint all read it, so a setting left out means the same thing everywhere.
+
+>>> import cgan.defaults
+>>> cgan.defaults.resolve("wgan-gp")["d_steps"]
+5
+>>> cgan.defaults.resolve("nsgan", {"label_smoothing": 0.1})["options"]
+{'label_smoothing': 0.1}
+
+The objectives themselves (cpp/gan) apply the same option defaults when an option is left
+out; tests/test_cli.py checks that the two agree.
+"""
+from collections import namedtuple
+
+from . import optim as _optim
+from ._core import losses as _core_losses
+
+__all__ = ["Defaults", "Option", "canonical", "table", "options_of", "resolve", "optimizer"]
+
+# One row of the table. lr and betas apply to both networks (betas only for Adam).
+Defaults = namedtuple("Defaults", "optimizer lr betas d_steps why")
+# An option of an objective: its default (None: computed from D, not passed on) and meaning.
+Option = namedtuple("Option", "name default meaning")
+
+# DCGAN's Adam (Radford et al. 2016): lr 2e-4, beta1 0.5; the papers of the objectives
+# below that use Adam took it over.
+_DCGAN = Defaults("adam", 2e-4, (0.5, 0.999), 1, "DCGAN's Adam (Radford et al. 2016)")
+
+_TABLE = {
+    "minimax": _DCGAN,
+    "non-saturating": _DCGAN,
+    "f-gan": _DCGAN,
+    "lsgan": _DCGAN._replace(why="Mao et al. 2017: Adam 2e-4, beta1 0.5"),
+    "wgan": Defaults("rmsprop", 5e-5, None, 5, "Arjovsky et al. 2017, Algorithm 1"),
+    # The paper's betas and critic steps; lr 2e-4 rather than its 1e-4, which needs several
+    # times more steps on the 2-D toy data (README; tests/test_gan.py, 5 seeds).
+    "wgan-gp": Defaults("adam", 2e-4, (0.5, 0.9), 5,
+                        "Gulrajani et al. 2017, Algorithm 1 (n_critic 5, betas (0.5, 0.9)); "
+                        "lr 2e-4 instead of 1e-4, which needs several times more steps"),
+    "dragan": Defaults("adam", 1e-4, (0.5, 0.9), 1, "Kodali et al. 2017: Adam 1e-4"),
+    "hinge": _DCGAN._replace(why="SN-GAN's Adam (Miyato et al. 2018): lr 2e-4, beta1 0.5"),
+    "ebgan": _DCGAN,
+    "loss-sensitive": _DCGAN,
+}
+
+_OPTIONS = {
+    "minimax": (Option("label_smoothing", 0.0, "one-sided: the real target is 1 - s"),),
+    "non-saturating": (Option("label_smoothing", 0.0, "one-sided: the real target is 1 - s"),),
+    "f-gan": (Option("generator_loss", "alternative",
+                     '"alternative": G minimises -E g_f(v); "saturating": -E f*(g_f(v))'),),
+    "lsgan": (Option("a", 0.0, "target of D on fakes"), Option("b", 1.0, "target of D on data"),
+              Option("c", 1.0, "what G wants D to say on fakes")),
+    "wgan": (Option("clip", 0.01, "D's weights are clipped to [-clip, clip]"),),
+    "wgan-gp": (Option("lambda_gp", 10.0, "weight of the gradient penalty"),
+                Option("one_sided", 0, "1: penalise only max(0, |grad| - 1)^2")),
+    "dragan": (Option("lambda_gp", 10.0, "weight of the gradient penalty"),
+               Option("perturb", 0.5, "x~ = x + perturb * std(x) * U[0, 1)")),
+    "hinge": (),
+    "ebgan": (Option("margin", 1.0, "energy margin m of the fakes"),
+              Option("pt_weight", 0.0, "weight of the pulling-away term"),
+              Option("code_layer", None, "layers of D before the code (default len(D)//2)")),
+    "loss-sensitive": (Option("lambda_ls", 10.0, "weight of the margin hinge"),
+                       Option("lambda_gp", 10.0, "weight of the one-sided gradient penalty"),
+                       Option("lambda_real", 0.0, "weight of E_r L(x)"),
+                       Option("loss_output", "softplus", 'L(v): "softplus", "relu" or "linear"')),
+}
+_PI = Option("pi", 0.5, "weight of P in the weighted Jensen-Shannon divergence")
+
+
+def _family(name):
+    return "f-gan" if name.startswith("f-gan:") else name
+
+
+def canonical(loss):
+    """The canonical name of `loss` (aliases mmgan, nsgan resolved); ValueError (listing
+    the valid names) for an unknown one."""
+    if not isinstance(loss, str):
+        raise TypeError(f"loss must be a string, got {type(loss).__name__}")
+    return _core_losses.make(loss).name
+
+
+def table(loss):
+    """The Defaults row of an objective (optimizer, lr, betas, d_steps, why)."""
+    return _TABLE[_family(canonical(loss))]
+
+
+def options_of(loss):
+    """The options of an objective: a tuple of Option(name, default, meaning)."""
+    name = canonical(loss)
+    opts = _OPTIONS[_family(name)]
+    return opts + (_PI,) if name == "f-gan:jensen-shannon-weighted" else opts
+
+
+def resolve(loss, options=None, d_steps=None, lr=None, d_lr=None):
+    """Every setting of an objective with the caller's choices (None: left out) filled in
+    from the table: dict(loss, optimizer, g_lr, d_lr, betas, d_steps, options).
+
+    options holds every option with a default, the caller's values taking precedence (an
+    option the objective does not know stays in, so that the objective rejects it).
+    """
+    name = canonical(loss)
+    row = table(name)
+    merged = {o.name: o.default for o in options_of(name) if o.default is not None}
+    merged.update(options or {})
+    g_lr = row.lr if lr is None else lr
+    return {"loss": name, "optimizer": row.optimizer, "g_lr": g_lr,
+            "d_lr": g_lr if d_lr is None else d_lr, "betas": row.betas,
+            "d_steps": row.d_steps if d_steps is None else d_steps, "options": merged}
+
+
+def optimizer(settings, module, lr):
+    """The optimizer of a resolved row (see :func:`resolve`) on module's parameters."""
+    kind = settings["optimizer"]
+    if kind == "rmsprop":
+        return _optim.RMSprop(module.parameters(), lr=lr)
+    if kind == "sgd":
+        return _optim.SGD(module.parameters(), lr=lr)
+    return _optim.Adam(module.parameters(), lr=lr, betas=settings["betas"])
