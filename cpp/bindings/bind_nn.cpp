@@ -149,6 +149,17 @@ void load_state_dict(const Module& m, py::dict d, bool strict) {
 }
 
 
+template <class BN>
+void bind_batch_norm(py::module_& nn, const char* name, const char* doc) {
+  std::string who(name);
+  py::class_<BN, nn::BatchNorm, py::smart_holder>(nn, name, doc)
+      .def(py::init([who](py::handle c, py::handle eps, py::handle mom, py::handle affine) {
+             return std::make_shared<BN>(int_arg(c, who + ": num_features"), finite_arg(eps, who + ": eps"),
+                                         finite_arg(mom, who + ": momentum"), bool_arg(affine, who + ": affine"));
+           }),
+           "num_features"_a, "eps"_a = 1e-5, "momentum"_a = 0.1, "affine"_a = true);
+}
+
 }  // namespace
 
 void bind_nn(py::module_& m) {
@@ -301,24 +312,8 @@ Subclass it in Python: call ``super().__init__()`` in ``__init__`` and write
            "output_padding"_a = 0, "bias"_a = true, "init"_a = "default", "seed"_a = py::none());
 
   py::class_<nn::BatchNorm, Module, py::smart_holder>(nn, "_BatchNorm");
-  py::class_<nn::BatchNorm1d, nn::BatchNorm, py::smart_holder>(
-      nn, "BatchNorm1d", "Batch normalisation of (N, C) or (N, C, L), PyTorch's semantics.")
-      .def(py::init([](py::handle c, py::handle eps, py::handle mom, py::handle affine) {
-             return std::make_shared<nn::BatchNorm1d>(int_arg(c, "BatchNorm1d: num_features"),
-                                                      finite_arg(eps, "BatchNorm1d: eps"),
-                                                      finite_arg(mom, "BatchNorm1d: momentum"),
-                                                      bool_arg(affine, "BatchNorm1d: affine"));
-           }),
-           "num_features"_a, "eps"_a = 1e-5, "momentum"_a = 0.1, "affine"_a = true);
-  py::class_<nn::BatchNorm2d, nn::BatchNorm, py::smart_holder>(
-      nn, "BatchNorm2d", "Batch normalisation of (N, C, H, W) per channel, PyTorch's semantics.")
-      .def(py::init([](py::handle c, py::handle eps, py::handle mom, py::handle affine) {
-             return std::make_shared<nn::BatchNorm2d>(int_arg(c, "BatchNorm2d: num_features"),
-                                                      finite_arg(eps, "BatchNorm2d: eps"),
-                                                      finite_arg(mom, "BatchNorm2d: momentum"),
-                                                      bool_arg(affine, "BatchNorm2d: affine"));
-           }),
-           "num_features"_a, "eps"_a = 1e-5, "momentum"_a = 0.1, "affine"_a = true);
+  bind_batch_norm<nn::BatchNorm1d>(nn, "BatchNorm1d", "Batch normalisation of (N, C) or (N, C, L), PyTorch's semantics.");
+  bind_batch_norm<nn::BatchNorm2d>(nn, "BatchNorm2d", "Batch normalisation of (N, C, H, W) per channel, PyTorch's semantics.");
   py::class_<nn::LayerNorm, Module, py::smart_holder>(
       nn, "LayerNorm", "Normalises each sample over its trailing dims `normalized_shape`.")
       .def(py::init([](py::handle shape, py::handle eps, py::handle affine) {

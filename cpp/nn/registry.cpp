@@ -57,6 +57,18 @@ int64_t mlp_count(const Config& c) {
   return n;
 }
 
+template <class BN>
+Entry batch_norm_entry() {
+  return {[](const Config& c, Rng&) -> ModulePtr {
+            return std::make_shared<BN>(c.at("num_features").as_int("num_features"), c.at("eps").as_number("eps"),
+                                        c.at("momentum").as_number("momentum"), c.at("affine").as_bool("affine"));
+          },
+          [](const Config& c) {  // weight and bias when affine, running mean and var, the count
+            int64_t n = checked_product({c.at("num_features").as_int("num_features")}, "num_features");
+            return n * (c.at("affine").as_bool("affine") ? 4 : 2) + 1;
+          }};
+}
+
 const std::map<std::string, Entry>& table() {
   static const std::map<std::string, Entry> t = {
       {"Linear",
@@ -78,26 +90,8 @@ const std::map<std::string, Entry>& table() {
           return std::make_shared<ConvTranspose2d>(conv_options(c, true), rng);
         },
         [](const Config& c) { return conv_count(c, true); }}},
-      {"BatchNorm1d",
-       {[](const Config& c, Rng&) -> ModulePtr {
-          return std::make_shared<BatchNorm1d>(c.at("num_features").as_int("num_features"),
-                                             c.at("eps").as_number("eps"), c.at("momentum").as_number("momentum"),
-                                             c.at("affine").as_bool("affine"));
-        },
-        [](const Config& c) {
-          int64_t n = checked_product({c.at("num_features").as_int("num_features")}, "num_features");
-          return n * (c.at("affine").as_bool("affine") ? 4 : 2) + 1;
-        }}},
-      {"BatchNorm2d",
-       {[](const Config& c, Rng&) -> ModulePtr {
-          return std::make_shared<BatchNorm2d>(c.at("num_features").as_int("num_features"),
-                                             c.at("eps").as_number("eps"), c.at("momentum").as_number("momentum"),
-                                             c.at("affine").as_bool("affine"));
-        },
-        [](const Config& c) {
-          int64_t n = checked_product({c.at("num_features").as_int("num_features")}, "num_features");
-          return n * (c.at("affine").as_bool("affine") ? 4 : 2) + 1;
-        }}},
+      {"BatchNorm1d", batch_norm_entry<BatchNorm1d>()},
+      {"BatchNorm2d", batch_norm_entry<BatchNorm2d>()},
       {"LayerNorm",
        {[](const Config& c, Rng&) -> ModulePtr {
           return std::make_shared<LayerNorm>(ints(c, "normalized_shape"), c.at("eps").as_number("eps"),
@@ -164,9 +158,21 @@ const std::map<std::string, Entry>& table() {
           return std::make_shared<Conditional>(body, c.at("num_classes").as_int("num_classes"),
                                                c.at("mode").as_string("mode"), c.at("at").as_int("at"), rng);
         },
-        // The label table's size depends on the body's layers; the body's count is a
-        // lower bound, enough to refuse a file that holds less.
-        [](const Config& c) { return parameter_count(c.at("module")); }}},
+        [](const Config& c) {
+          // The label table: (num_classes, width of the layer it meets).
+          const auto& layers = c.at("module").at("layers").as_list("layers");
+          bool projection = c.at("mode").as_string("mode") == "projection";
+          int64_t at = c.at("at").as_int("at");
+          if (layers.empty() || at < 1 || at > int64_t(layers.size()))
+            throw ValueError("config: a Conditional's 'at' is outside its layers");
+          const Config* layer = projection ? &layers.back() : &layers[size_t(at - 1)];
+          while (layer->at("type").as_string("type") == "SpectralNorm") layer = &layer->at("module");
+          std::string t = layer->at("type").as_string("type");
+          int64_t width = t == "Linear" ? layer->at(projection ? "in_features" : "out_features").as_int("width")
+                                        : layer->at("out_channels").as_int("width");
+          return parameter_count(c.at("module")) +
+                 checked_product({c.at("num_classes").as_int("num_classes"), width}, "label table");
+        }}},
       {"Sequential",
        {[](const Config& c, Rng& rng) -> ModulePtr {
           std::vector<ModulePtr> layers;

@@ -26,7 +26,7 @@ int64_t shape_numel(const Shape& s) {
   for (int64_t d : s)
     if (d < 0) throw ValueError("negative dimension in shape " + shape_str(s));
   for (int64_t d : s) {
-    // Fix: an overflowing product wrapped (UB) to a small numel, so buffers were undersized.
+    // A product that overflows would wrap (UB) to a small numel and undersize the buffer.
     if (__builtin_mul_overflow(n, d, &n) || n > INT64_MAX / 8)
       throw ValueError("shape " + shape_str(s) + " has too many elements");
   }
@@ -70,7 +70,7 @@ struct Pool {
     size_t rounded = (bytes + kAlign - 1) / kAlign * kAlign;
     void* p = std::aligned_alloc(kAlign, rounded == 0 ? kAlign : rounded);
     if (!p) {
-      // Fix: the failed request stayed counted as live memory forever.
+      // A failed request must not stay counted as live memory.
       std::lock_guard<std::mutex> lock(mu);
       live -= bytes;
       throw OutOfMemory(bytes);

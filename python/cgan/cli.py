@@ -531,7 +531,17 @@ _COMMANDS = {
                _losses_arguments, _losses,
                "List every objective with its paper, its defaults (optimizer, learning "
                "rate, critic steps) and its options; with NAME, describe one in full."),
+    "sweep": ("run a study of many runs on Dask (cgan sweep --help)",
+              lambda p: p.add_argument("arguments", nargs=argparse.REMAINDER),
+              lambda args: _sweep(args.arguments),
+              "Run a study (a TOML file) on dask.distributed, or report one: see docs/sweep.md."),
 }
+
+
+def _sweep(argv):
+    from . import sweep  # imports dask and pandas only for this command
+
+    return sweep.cli_main(argv)
 
 
 def _parser():
@@ -568,6 +578,8 @@ def main(argv=None):
     if not argv:
         print(_usage())
         return 0
+    if argv[0] == "sweep":  # its own parser (cgan.sweep.cli_main)
+        return _sweep(argv[1:])
     if not argv[0].startswith("-") and argv[0] not in _COMMANDS:
         print(f"cgan: error: unknown command {argv[0]!r}{_closest(argv[0], _COMMANDS)} "
               f"(commands: {', '.join(_COMMANDS)})", file=sys.stderr)

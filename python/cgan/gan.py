@@ -174,7 +174,9 @@ class GAN:
         """One iteration on a batch you provide: d_steps critic updates (each on this
         batch with fresh noise), then g_steps generator updates. Returns the losses.
         A conditional GAN needs the batch's class `labels`."""
-        return self._core.step(real_batch, self._labels(labels, len(real_batch)))
+        if labels is not None or self.num_classes:
+            labels = self._labels(labels, len(real_batch))
+        return self._core.step(real_batch, labels)
 
     def fit(self, data, steps, batch_size=256, progress=True, log_every=None, callback=None,
             labels=None):
