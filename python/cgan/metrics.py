@@ -5,7 +5,9 @@ Mode counting on mixtures with known modes (``mode_coverage``, ``high_quality_ra
 (``wasserstein_1d`` for any sizes, ``wasserstein_2d`` in any dimension through POT or
 scipy); f-divergences of 1-D densities by quadrature or of samples by kernel density
 (``divergence_1d``, ``divergence_samples``, ``kl_1d``, ``js_1d``); the optimal
-discriminator of two densities; Frechet distance; Parzen-window log-likelihood.
+discriminator of two densities; Frechet distance; Parzen-window log-likelihood. For
+digit images (see image_metrics.py): ``DigitClassifier`` (FD in its features, an
+Inception-Score-like score, class coverage) and ``nearest_image_distance``.
 Everything is computed in float64.
 """
 from collections import namedtuple
@@ -16,7 +18,8 @@ from .datasets import _is_real_scalar  # the one scalar check, shared
 
 __all__ = ["mode_coverage", "high_quality_rate", "mode_kl", "wasserstein_1d", "wasserstein_2d",
            "frechet_distance", "kde_1d", "divergence_1d", "divergence_samples", "kl_1d", "js_1d",
-           "optimal_discriminator", "parzen_log_likelihood", "ParzenResult"]
+           "optimal_discriminator", "parzen_log_likelihood", "ParzenResult",
+           "DigitClassifier", "nearest_image_distance", "NearestImages", "ClassHistogram"]
 
 
 def _real_array(x, name, fn):
@@ -392,3 +395,6 @@ def parzen_log_likelihood(samples, test, sigma=None, sigmas=None, validation=Non
     ll = _parzen_log_density(s, t, sigma, batch)
     err = ll.std(ddof=1) / np.sqrt(len(ll)) if len(ll) > 1 else float("nan")
     return ParzenResult(float(ll.mean()), float(err), sigma)
+
+# Image metrics (a digit classifier trained with cgan, FD in its features, ...): image_metrics.py
+from .image_metrics import DigitClassifier, NearestImages, ClassHistogram, nearest_image_distance  # noqa: E402,F401
