@@ -1,16 +1,14 @@
-"""Module parameters without sentinels (issue 17), waiting for the nn redesign.
+"""Module parameters without sentinels (issue 17).
 
-Every test here describes the wanted behaviour of cgan.nn: a parameter is valid and
-used as given, or refused with a ValueError/TypeError naming it; no message is
-pybind11's "Unable to cast". They are expected to fail until the module system is
-rewritten; the lead switches them on by removing the mark.
+Every test here describes the behaviour of cgan.nn: a parameter is valid and used as
+given, or refused with a ValueError/TypeError naming it; no message is pybind11's
+"Unable to cast".
 """
 import numpy as np
 import pytest
 
 import cgan
 
-pytestmark = pytest.mark.xfail(strict=False, reason="lead: nn redesign")
 
 X = np.array([[2.0, -3.0], [-0.5, 0.25]], np.float32)
 
