@@ -345,3 +345,59 @@ def test_failed_step_leaves_tips_state_unchanged():
         assert all(np.array_equal(x, y) for x, y in zip(before[0][k], after[0][k]))
     assert all(np.array_equal(x, y) for x, y in zip(before[1] + before[2], after[1] + after[2]))
     assert before[3] == after[3] and gan.steps_done == 3
+
+
+# ---- EBGAN pretraining ---------------------------------------------------------------------
+
+def test_ebgan_pretraining_trains_d_alone():
+    G, D = _mlp(2, 2, 1), _mlp(2, 2, 2)
+    lr = 0.05
+    gan = cgan.GAN(G, D, loss="ebgan", z_dim=2, d_optimizer=optim.SGD(D.parameters(), lr=lr), seed=0)
+    data = _data(16)
+    g_before, d_before = _params(G), _params(D)
+    hist = gan.pretrain_discriminator(data, steps=1, batch_size=16, progress=False)
+    assert hist["loss"].shape == (1,) and np.isfinite(hist["loss"][0])
+    assert all(np.array_equal(a, b) for a, b in zip(g_before, _params(G)))  # no generator update
+    assert not all(np.array_equal(a, b) for a, b in zip(d_before, _params(D)))
+    assert gan.steps_done == 0
+
+    def energy(x):
+        return np.mean((D(x).astype(np.float64) - x) ** 2)
+
+    start = energy(data)
+    hist = gan.pretrain_discriminator(data, steps=200, batch_size=16, progress=False)
+    assert hist["loss"].shape == (200,) and energy(data) < 0.5 * start
+
+
+def test_ebgan_pretraining_gradient_matches_torch():
+    torch = pytest.importorskip("torch")
+    D = _mlp(2, 2, 2, hidden=(4,))
+    D.astype("float64")
+    G = _mlp(2, 2, 1)
+    G.astype("float64")
+    data = np.random.default_rng(0).normal(size=(6, 2))
+    lr = 0.1
+    gan = cgan.GAN(G, D, loss="ebgan", z_dim=2, d_optimizer=optim.SGD(D.parameters(), lr=lr), seed=0)
+    # batch_size = len(data) still samples with replacement: use one repeated row
+    same = np.repeat(data[:1], 6, axis=0)
+    t = torch.nn.Sequential(torch.nn.Linear(2, 4).double(), torch.nn.ReLU(), torch.nn.Linear(4, 2).double())
+    t.load_state_dict({k: torch.from_numpy(np.asarray(v)) for k, v in D.state_dict().items()})
+    x = torch.from_numpy(same)
+    loss = ((t(x) - x) ** 2).mean(1).mean()
+    loss.backward()
+    hist = gan.pretrain_discriminator(same, steps=1, batch_size=6, progress=False)
+    assert np.isclose(hist["loss"][0], loss.item(), rtol=1e-12)
+    for p, tp in zip(D.parameters(), t.parameters()):
+        assert np.allclose(p.numpy(), (tp - lr * tp.grad).detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_pretraining_errors():
+    gan = cgan.GAN(_mlp(2, 2, 1), _mlp(2, 1, 2), loss="nsgan", z_dim=2)
+    with pytest.raises(ValueError, match="needs loss='ebgan'"):
+        gan.pretrain_discriminator(_data(), steps=2, batch_size=8, progress=False)
+    gan = cgan.GAN(_mlp(2, 2, 1), _mlp(2, 2, 2), loss="ebgan", z_dim=2)
+    before = _params(gan.discriminator)
+    for kw, err in (({"steps": 0}, ValueError), ({"batch_size": 100}, ValueError), ({"steps": "3"}, TypeError)):
+        with pytest.raises(err):
+            gan.pretrain_discriminator(_data(), **{"steps": 2, "batch_size": 8, "progress": False, **kw})
+    assert all(np.array_equal(a, b) for a, b in zip(before, _params(gan.discriminator)))

@@ -149,6 +149,11 @@ void bind_gan(py::module_& m) {
              return out;
            }, "data"_a, "steps"_a, "batch_size"_a, "seconds"_a, "log_every"_a, "log_at"_a,
            "labels"_a = py::none())
+      .def("pretrain_chunk", [](gan::GAN& g, py::handle data, int64_t steps, int64_t batch, double seconds) {
+             Tensor t = to_tensor(data, g.discriminator()->dtype(), "data");
+             py::gil_scoped_release nogil;
+             return gan::pretrain_or_roll_back(g, t, steps, batch, seconds);
+           }, "data"_a, "steps"_a, "batch_size"_a, "seconds"_a)
       .def("check_labels", [](gan::GAN& g, py::handle labels, int64_t n) {
              g.check_labels(labels_value(labels), n, "labels");
            })

@@ -48,6 +48,8 @@ class EbGan : public Objective {
     return loss;
   }
   Shape d_out_shape(const Shape& data) const override { return data; }
+  // The lecture: "the auto-encoder can be pre-trained by real images without generator".
+  Var pretrain_loss(nn::Module& D, const Var& real) const override { return mean(energy(D, real)); }
 
  private:
   // Per-sample mean squared reconstruction error ||D(x) - x||^2 / dim, shape (N, 1).

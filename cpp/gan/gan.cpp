@@ -382,6 +382,46 @@ std::vector<StepRecord> GAN::fit(const Tensor& data, int64_t steps, int64_t batc
   return log;
 }
 
+std::vector<double> GAN::pretrain_discriminator(const Tensor& data, int64_t steps, int64_t batch,
+                                                double seconds, int64_t& done) {
+  done = 0;
+  if (steps < 1) throw ValueError("pretrain_discriminator: steps must be >= 1, got " + std::to_string(steps));
+  if (batch < 1) throw ValueError("pretrain_discriminator: batch_size must be >= 1, got " + std::to_string(batch));
+  if (classes_) throw ValueError("pretrain_discriminator: not supported for a conditional GAN");
+  check_data(data, "data");
+  check_packable(batch, "pretrain_discriminator: batch_size");
+  if (batch > data.shape()[0])
+    throw ValueError("pretrain_discriminator: batch_size " + std::to_string(batch) + " is larger than the data (" +
+                     std::to_string(data.shape()[0]) + " rows)");
+  Tensor d = data.dtype() == D_->dtype() ? data : data.to(D_->dtype());
+  D_->set_training(true);
+  nn::ForwardRngScope dropout_rng(&rng_);
+  std::vector<int64_t> idx(batch);
+  std::vector<double> losses;
+  auto start = std::chrono::steady_clock::now();
+  for (int64_t s = 0; s < steps; ++s) {
+    for (auto& i : idx) i = rng_.integer(d.shape()[0]);
+    d_opt_->zero_grad();
+    Var loss = obj_->pretrain_loss(*D_, pack(Var(kernels::gather_rows(d, idx))));
+    if (!loss.defined())
+      throw ValueError("pretrain_discriminator: loss '" + obj_->name() +
+                       "' has no discriminator pretraining (ebgan has: its autoencoder's "
+                       "reconstruction error on real data)");
+    losses.push_back(loss.data().item());
+    if (!std::isfinite(losses.back()))
+      throw NonFiniteError("pretrain_discriminator stopped at update " + std::to_string(done + 1) +
+                           ": the loss is " + std::to_string(losses.back()));
+    if (loss.requires_grad()) {
+      backward({loss});
+      d_opt_->step();
+    }
+    ++done;
+    std::chrono::duration<double> el = std::chrono::steady_clock::now() - start;
+    if (el.count() >= seconds) break;
+  }
+  return losses;
+}
+
 namespace {
 // Runs f with `m` in the given mode and no graph, then restores m's mode. A
 // training-mode look (training=true) still moves no running state.

@@ -73,6 +73,13 @@ class GAN {
   std::vector<StepRecord> fit(const Tensor& data, int64_t steps, int64_t batch_size, double seconds,
                               int64_t log_every, int64_t log_at, const Labels& labels = nullptr);
 
+  // Up to `steps` updates of D alone on minibatches of `data`, minimising the objective's
+  // pretrain_loss (ValueError when it has none); returns early once `seconds` have
+  // passed. Returns each update's loss; `done` counts the updates made (also when an
+  // exception leaves). The iteration count, EMA and historical averages do not change.
+  std::vector<double> pretrain_discriminator(const Tensor& data, int64_t steps, int64_t batch,
+                                             double seconds, int64_t& done);
+
   // Using the model, with no graph: G in eval mode (running statistics, no dropout)
   // unless `training`; the modules' modes are restored afterwards.
   // sample: labels null -> drawn uniformly over the classes (conditional GANs only).

@@ -56,6 +56,10 @@ class Objective {
   // `data` ((1,), or the data's own shape for an autoencoder discriminator).
   virtual Shape d_out_shape(const Shape& data) const { return {1}; }
   virtual OptimizerDefaults default_optimizer(bool discriminator) const { return {}; }
+  // What D minimises when trained on real data alone, before any generator exists
+  // (EBGAN's autoencoder: its reconstruction error); undefined when the objective has
+  // no such loss.
+  virtual Var pretrain_loss(nn::Module& D, const Var& real) const { return Var(); }
 };
 
 // Builds an objective by its canonical name or alias; ValueError for an unknown name

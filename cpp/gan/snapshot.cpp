@@ -59,4 +59,18 @@ std::vector<StepRecord> fit_or_roll_back(GAN& g, const Tensor& data, int64_t ste
   }
 }
 
+std::vector<double> pretrain_or_roll_back(GAN& g, const Tensor& data, int64_t steps, int64_t batch,
+                                          double seconds) {
+  Snapshot start(g);
+  int64_t done = 0;
+  try {
+    return g.pretrain_discriminator(data, steps, batch, seconds, done);
+  } catch (...) {
+    start.restore(g);
+    int64_t replayed = 0;
+    if (done > 0) g.pretrain_discriminator(data, done, batch, INFINITY, replayed);
+    throw;
+  }
+}
+
 }  // namespace cgan::gan

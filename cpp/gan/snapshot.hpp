@@ -35,4 +35,9 @@ std::vector<StepRecord> fit_or_roll_back(GAN& g, const Tensor& data, int64_t ste
                                          double seconds, int64_t log_every, int64_t log_at,
                                          const GAN::Labels& labels = nullptr);
 
+// g.pretrain_discriminator, except that a failure puts the GAN back as after the last
+// update that completed.
+std::vector<double> pretrain_or_roll_back(GAN& g, const Tensor& data, int64_t steps, int64_t batch,
+                                          double seconds);
+
 }  // namespace cgan::gan

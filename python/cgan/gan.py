@@ -292,6 +292,46 @@ class GAN:
             self.history = _history(records)
         return self.history
 
+    def pretrain_discriminator(self, data, steps, batch_size=256, progress=True):
+        """Pretrain EBGAN's discriminator, an autoencoder, on real data alone: `steps`
+        updates of D minimising its mean reconstruction error E(x) = ||D(x) - x||^2 / d
+        on minibatches of `data`, with D's optimizer; no generator is involved.
+
+        The lecture's stated benefit of EBGAN (Zhao et al. 2017, "Energy-based generative
+        adversarial network"): "the auto-encoder can be pre-trained by real images without
+        generator", so that training starts with a D whose energy is already low on the
+        data and G gets a useful signal from the first step. ``loss="ebgan"`` only
+        (ValueError otherwise). Uses the training RNG; the iteration count, EMA and
+        historical averages are left alone; a failure (NaN) keeps the last good state.
+        Returns ``{"step": ..., "loss": ...}``, one entry per update."""
+        steps = _count("steps", steps)
+        batch_size = _count("batch_size", batch_size)
+        if not isinstance(progress, (bool, np.bool_)):
+            raise TypeError(f"progress must be True or False, got {progress!r}")
+        if self.loss != "ebgan":
+            raise ValueError(f"pretrain_discriminator needs loss='ebgan' (an autoencoder "
+                             f"discriminator pretrained on its reconstruction error); this GAN's "
+                             f"loss is {self.loss!r}")
+        if not isinstance(data, _core.Tensor):
+            data = _core.tensor(np.asarray(data) if isinstance(data, (list, tuple)) else data,
+                                dtype=self.generator.dtype)
+        self._core.check_data(data, "data")
+        if batch_size > len(data):
+            raise ValueError(f"batch_size {batch_size} is larger than the data ({len(data)} rows)")
+        losses = []
+        bar = _progress_bar(steps, progress)
+        try:
+            while len(losses) < steps:
+                chunk = self._core.pretrain_chunk(data, steps - len(losses), batch_size, 0.25)
+                losses.extend(chunk)
+                if bar is not None:
+                    bar.update(len(chunk))
+                    bar.set_postfix(loss=f"{chunk[-1]:.4g}", refresh=False)
+        finally:
+            if bar is not None:
+                bar.close()
+        return {"step": np.arange(1, len(losses) + 1), "loss": np.array(losses, dtype=np.float64)}
+
     # ---- using the model -------------------------------------------------------------
     def sample(self, n, seed=None, training=False, labels=None, ema=None):
         """n samples G(z) as a NumPy array (n, *data_shape). With a seed the noise comes
