@@ -24,6 +24,8 @@ def every_module():
         (nn.BatchNorm2d(2, eps=1e-3, momentum=0.3), (2, 3, 3)),
         (nn.LayerNorm((2, 3, 3)), (2, 3, 3)),
         (nn.LayerNorm(3, elementwise_affine=False), (2, 3)),
+        (nn.VirtualBatchNorm1d(3), (3,)),
+        (nn.VirtualBatchNorm2d(2, eps=1e-3), (2, 3, 3)),
         (nn.Flatten(), (2, 3, 3)),
         (nn.Unflatten((2, 3, 3)), (18,)),
         (nn.Upsample(2), (2, 3, 3)),
@@ -61,7 +63,7 @@ def test_every_type_is_covered():
     assert types == set(nn.module_types())
 
 
-N_MODULES = 22
+N_MODULES = 24
 
 
 @pytest.mark.parametrize("i", range(N_MODULES))

@@ -401,3 +401,83 @@ def test_pretraining_errors():
         with pytest.raises(err):
             gan.pretrain_discriminator(_data(), **{"steps": 2, "batch_size": 8, "progress": False, **kw})
     assert all(np.array_equal(a, b) for a, b in zip(before, _params(gan.discriminator)))
+
+
+# ---- virtual batch normalisation -------------------------------------------------------------
+
+def _torch_vbn(torch, h_ref, h, w, b, eps=1e-5):
+    """Salimans et al.'s VBN: statistics of the reference batch plus the sample itself."""
+    axes = [0] + list(range(2, h.dim()))
+    own = list(range(2, h.dim()))
+    c = 1.0 / (h_ref.shape[0] + 1)
+    shape = [1, -1] + [1] * (h.dim() - 2)
+
+    def normalise(x, m, m2):
+        return (x - m) / torch.sqrt(m2 - m ** 2 + eps) * w.view(shape) + b.view(shape)
+
+    ref_m, ref_m2 = h_ref.mean(axes, keepdim=True), (h_ref ** 2).mean(axes, keepdim=True)
+    x_m = h.mean(own, keepdim=True) if own else h
+    x_m2 = (h ** 2).mean(own, keepdim=True) if own else h ** 2
+    return normalise(h, c * x_m + (1 - c) * ref_m, c * x_m2 + (1 - c) * ref_m2)
+
+
+def test_virtual_batch_norm_matches_torch():
+    torch = pytest.importorskip("torch")
+    G = nn.Sequential(nn.Linear(3, 5, seed=0), nn.VirtualBatchNorm1d(5), nn.ReLU(), nn.Linear(5, 2, seed=1))
+    D = _mlp(2, 1, 2, hidden=(6,))
+    G.astype("float64")
+    D.astype("float64")
+    gan = cgan.GAN(G, D, loss="nsgan", z_dim=3, virtual_batch_norm=9, seed=0)
+    for p in G.parameters()[2:4]:  # VBN's weight and bias away from 1 and 0
+        p.numpy()[...] = np.random.default_rng(1).uniform(0.5, 1.5, size=p.numpy().shape)
+    sd = {k: torch.from_numpy(np.asarray(v).copy()) for k, v in G.state_dict().items()}
+    l0, l1 = torch.nn.Linear(3, 5).double(), torch.nn.Linear(5, 2).double()
+    l0.weight.data, l0.bias.data = sd["0.weight"], sd["0.bias"]
+    l1.weight.data, l1.bias.data = sd["3.weight"], sd["3.bias"]
+    w, b = sd["1.weight"].requires_grad_(), sd["1.bias"].requires_grad_()
+    z_ref = torch.from_numpy(gan._core.vbn_reference)
+    assert z_ref.shape == (9, 3)
+
+    def tg(z):
+        return l1(torch.relu(_torch_vbn(torch, l0(z_ref), l0(z), w, b)))
+
+    rng = np.random.default_rng(0)
+    z, real = rng.normal(size=(6, 3)), rng.normal(size=(6, 2))
+    assert np.allclose(gan.generate(z), tg(torch.from_numpy(z)).detach().numpy(), rtol=1e-12, atol=1e-13)
+    # each sample's output is independent of the rest of its batch
+    assert np.allclose(gan.generate(z[:1]), gan.generate(z)[:1], rtol=1e-13, atol=1e-14)
+    # G's gradient flows through the reference batch's statistics too
+    td = torch.nn.Sequential(torch.nn.Linear(2, 6).double(), torch.nn.ReLU(), torch.nn.Linear(6, 1).double())
+    td.load_state_dict({k: torch.from_numpy(np.asarray(v)) for k, v in D.state_dict().items()})
+    loss = torch.nn.functional.softplus(-td(tg(torch.from_numpy(z)))).mean()
+    loss.backward()
+    assert np.isclose(gan.generator_loss(real, z), loss.item(), rtol=1e-12)
+    for p, tp in zip(G.parameters(), [l0.weight, l0.bias, w, b, l1.weight, l1.bias]):
+        assert np.allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_virtual_batch_norm_2d_and_errors(tmp_path):
+    torch = pytest.importorskip("torch")
+    G = nn.Sequential(nn.Linear(2, 2 * 3 * 3, seed=0), nn.Unflatten((2, 3, 3)), nn.VirtualBatchNorm2d(2), nn.Flatten())
+    G.astype("float64")
+    D = _mlp(18, 1, 2)
+    D.astype("float64")
+    gan = cgan.GAN(G, D, z_dim=2, virtual_batch_norm=4, seed=0)
+    z = np.random.default_rng(0).normal(size=(5, 2))
+    W, B = (torch.from_numpy(np.asarray(v)) for v in (G.state_dict()["0.weight"], G.state_dict()["0.bias"]))
+    h = lambda x: (torch.from_numpy(x) @ W.T + B).view(-1, 2, 3, 3)
+    want = _torch_vbn(torch, h(gan._core.vbn_reference), h(z), torch.ones(2, dtype=torch.float64),
+                      torch.zeros(2, dtype=torch.float64)).reshape(5, 18)
+    assert np.allclose(gan.generate(z), want.numpy(), rtol=1e-12, atol=1e-13)
+    # on its own (no reference pass) the batch is its own reference
+    alone = _torch_vbn(torch, h(z), h(z), torch.ones(2, dtype=torch.float64), torch.zeros(2, dtype=torch.float64))
+    assert np.allclose(G(z), alone.reshape(5, 18).numpy(), rtol=1e-12, atol=1e-13)
+    gan.fit(np.random.default_rng(1).normal(size=(40, 18)), steps=2, batch_size=8, progress=False)
+    back = cgan.GAN.load(gan.save(tmp_path / "vbn.npz"))
+    assert back.virtual_batch_norm == 4 and np.array_equal(back.generate(z), gan.generate(z))
+    with pytest.raises(ValueError, match="need a reference batch"):
+        cgan.GAN(G, D, z_dim=2)
+    with pytest.raises(ValueError, match="no VirtualBatchNorm layer"):
+        cgan.GAN(_mlp(2, 2, 1), _mlp(2, 1, 2), z_dim=2, virtual_batch_norm=8)
+    with pytest.raises(ValueError, match="virtual_batch_norm"):
+        cgan.GAN(G, D, z_dim=2, virtual_batch_norm=0)

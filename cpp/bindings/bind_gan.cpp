@@ -25,8 +25,8 @@ py::dict record_dict(const gan::StepRecord& r) {
 }
 
 // A schedule as python/cgan/optim.py's LRSchedule.to_dict() gives it (None: none).
-gan::LrSchedule schedule_of(py::handle h) {
-  gan::LrSchedule s;
+optim::LrSchedule schedule_of(py::handle h) {
+  optim::LrSchedule s;
   if (h.is_none()) return s;
   auto d = py::reinterpret_borrow<py::dict>(h);
   s.kind = d["kind"].cast<std::string>();
@@ -100,7 +100,7 @@ void bind_gan(py::module_& m) {
                        std::string prior, int64_t d_steps, int64_t g_steps, uint64_t seed,
                        py::dict options, py::object objective, int64_t pack, double ema,
                        double historical_averaging, py::object g_schedule, py::object d_schedule,
-                       py::object feature_matching) {
+                       py::object feature_matching, int64_t virtual_batch_norm) {
              gan::GANConfig c;
              c.loss = loss;
              c.options = objective_options(options);
@@ -114,6 +114,7 @@ void bind_gan(py::module_& m) {
              c.historical_averaging = historical_averaging;
              c.g_schedule = schedule_of(g_schedule);
              c.d_schedule = schedule_of(d_schedule);
+             c.vbn_reference = virtual_batch_norm;
              // An objective object: a built-in one (cgan.losses.get) is used as it is;
              // anything else is called back in Python.
              std::shared_ptr<gan::Objective> obj;
@@ -124,7 +125,8 @@ void bind_gan(py::module_& m) {
            "generator"_a, "discriminator"_a, "g_optimizer"_a, "d_optimizer"_a, "loss"_a,
            "z_dim"_a, "prior"_a, "d_steps"_a, "g_steps"_a, "seed"_a, "options"_a, "objective"_a = py::none(),
            "pack"_a = 1, "ema"_a = 0.0, "historical_averaging"_a = 0.0, "g_schedule"_a = py::none(),
-           "d_schedule"_a = py::none(), "feature_matching"_a = py::none())
+           "d_schedule"_a = py::none(), "feature_matching"_a = py::none(),
+           "virtual_batch_norm"_a = 0)
       .def("step", [](gan::GAN& g, py::handle real, py::handle labels) {
              Tensor t = to_tensor(real, g.generator()->dtype(), "real_batch");
              auto y = labels_value(labels);
@@ -158,6 +160,10 @@ void bind_gan(py::module_& m) {
              g.check_labels(labels_value(labels), n, "labels");
            })
       .def_property_readonly("num_classes", &gan::GAN::num_classes)
+      .def_property_readonly("vbn_reference", [](const gan::GAN& g) -> py::object {
+             if (!g.vbn_reference().defined()) return py::none();
+             return to_numpy(g.vbn_reference());
+           })
       .def("check_data", [](gan::GAN& g, py::handle data, const char* what) {
              g.check_data(to_tensor(data, g.generator()->dtype(), what), what);
            })

@@ -14,6 +14,7 @@
 #include "nn/registry.hpp"
 #include "nn/reshape.hpp"
 #include "nn/spectral_norm.hpp"
+#include "nn/virtual_batch_norm.hpp"
 #include "tensor/kernels.hpp"
 
 namespace cgan::bind {
@@ -158,6 +159,16 @@ void bind_batch_norm(py::module_& nn, const char* name, const char* doc) {
                                          finite_arg(mom, who + ": momentum"), bool_arg(affine, who + ": affine"));
            }),
            "num_features"_a, "eps"_a = 1e-5, "momentum"_a = 0.1, "affine"_a = true);
+}
+
+template <class VBN>
+void bind_virtual_batch_norm(py::module_& nn, const char* name, const char* doc) {
+  std::string who(name);
+  py::class_<VBN, nn::VirtualBatchNorm, py::smart_holder>(nn, name, doc)
+      .def(py::init([who](py::handle c, py::handle eps) {
+             return std::make_shared<VBN>(int_arg(c, who + ": num_features"), finite_arg(eps, who + ": eps"));
+           }),
+           "num_features"_a, "eps"_a = 1e-5);
 }
 
 }  // namespace
@@ -322,6 +333,11 @@ Subclass it in Python: call ``super().__init__()`` in ``__init__`` and write
                                                     bool_arg(affine, "LayerNorm: elementwise_affine"));
            }),
            "normalized_shape"_a, "eps"_a = 1e-5, "elementwise_affine"_a = true);
+  py::class_<nn::VirtualBatchNorm, Module, py::smart_holder>(nn, "_VirtualBatchNorm");
+  bind_virtual_batch_norm<nn::VirtualBatchNorm1d>(
+      nn, "VirtualBatchNorm1d", "Virtual batch normalisation of (N, C) (Salimans et al. 2016); see GAN(virtual_batch_norm=).");
+  bind_virtual_batch_norm<nn::VirtualBatchNorm2d>(
+      nn, "VirtualBatchNorm2d", "Virtual batch normalisation of (N, C, H, W) per channel (Salimans et al. 2016).");
 
   py::class_<nn::Flatten, Module, py::smart_holder>(nn, "Flatten", "(N, *shape) -> (N, prod(shape)).")
       .def(py::init<>());

@@ -6,6 +6,7 @@
 
 #include "../autograd/engine.hpp"
 #include "../nn/conditional.hpp"
+#include "../nn/virtual_batch_norm.hpp"
 #include "../ops/ops.hpp"
 #include "../tensor/kernels.hpp"
 
@@ -108,12 +109,43 @@ GAN::GAN(nn::ModulePtr G, nn::ModulePtr D, std::shared_ptr<optim::Optimizer> g_o
     throw ValueError("GAN: feature_matching is not supported for a conditional GAN (D's features "
                      "before its label input are not defined)");
   g_params_ = G_->parameters();
+  if (cfg.vbn_reference < 0)
+    throw ValueError("GAN: virtual_batch_norm must be a reference batch size >= 1, got " +
+                     std::to_string(cfg.vbn_reference));
+  const bool has_vbn = nn::has_virtual_batch_norm(*G_);
+  if (has_vbn && !cfg.vbn_reference)
+    throw ValueError("GAN: the generator has VirtualBatchNorm layers, which need a reference batch: "
+                     "give GAN(..., virtual_batch_norm=<reference batch size>, e.g. 128)");
+  if (!has_vbn && cfg.vbn_reference)
+    throw ValueError("GAN: virtual_batch_norm given, but the generator has no VirtualBatchNorm layer "
+                     "(cgan.nn.VirtualBatchNorm1d/2d)");
+  if (has_vbn && classes_)
+    throw ValueError("GAN: virtual batch normalisation is not supported for a conditional GAN (which "
+                     "labels would the reference batch have?)");
+  if (cfg.vbn_reference) {  // fixed once, from the seed: a reloaded GAN draws the same batch
+    Rng r(cfg.seed ^ 0x7b6e5eedULL);
+    vbn_reference_ = noise(cfg.vbn_reference, r);
+  }
   if (cfg.ema > 0) tips_.ema = ParamAverage::of(g_params_);
   if (cfg.historical_averaging > 0) {
     tips_.hist_g = ParamAverage::of(g_opt_->params());
     tips_.hist_d = ParamAverage::of(d_opt_->params());
   }
   apply_schedules();
+}
+
+Var GAN::g_forward(const Var& z) {
+  if (!vbn_reference_.defined()) return G_->forward(z);
+  struct Clear {  // the statistics serve this forward only (its graph keeps what backward needs)
+    nn::Module& g;
+    ~Clear() { nn::clear_vbn_references(g); }
+  } clear{*G_};
+  {  // the reference batch first: its statistics, with their graph, for this forward
+    nn::FreezeRunningState frozen;
+    nn::VbnReferencePass reference;
+    G_->forward(Var(vbn_reference_));
+  }
+  return G_->forward(z);
 }
 
 void GAN::apply_schedules() {
@@ -222,7 +254,7 @@ void GAN::d_update(const Tensor& real, const Labels& labels, StepRecord& rec) {
   {
     NoGradGuard no_grad;  // D's update treats G's samples as data
     nn::FreezeRunningState frozen;  // and G, not being updated, keeps its running state
-    fake = G_->forward(Var(noise(real.shape()[0], rng_)));
+    fake = g_forward(Var(noise(real.shape()[0], rng_)));
   }
   d_opt_->zero_grad();
   DLoss r = obj_->d_loss(*D_, pack(Var(real)), pack(fake), rng_);
@@ -270,7 +302,7 @@ void GAN::g_update(const Tensor& real, const Labels& labels, StepRecord& rec) {
   g_opt_->zero_grad();
   {
     FrozenParams frozen(*D_);
-    Var fake = G_->forward(Var(noise(real.shape()[0], rng_)));
+    Var fake = g_forward(Var(noise(real.shape()[0], rng_)));
     nn::FreezeRunningState frozen_state;  // D is not being updated
     Var loss = g_objective(real, fake);
     rec.g_loss = loss.data().item();
@@ -326,7 +358,7 @@ double GAN::generator_loss(const Tensor& real, const Tensor& z, const Labels& la
   g_opt_->zero_grad();
   double v = 0;
   try {
-    Var loss = g_objective(real, G_->forward(Var(z)));
+    Var loss = g_objective(real, g_forward(Var(z)));
     backward({loss});
     v = loss.data().item();
   } catch (...) {
@@ -467,7 +499,7 @@ Tensor GAN::sample(int64_t n, Rng* rng, bool training, const Labels& labels, boo
   Tensor z = noise(n, r);
   nn::LabelScope scope(y);
   WeightsFor weights(*this, use_ema, "sample");
-  return look(*G_, training, [&] { return G_->forward(Var(z)).data(); });
+  return look(*G_, training, [&] { return g_forward(Var(z)).data(); });
 }
 
 Tensor GAN::generate(const Tensor& z, bool training, const Labels& labels, bool use_ema) {
@@ -478,7 +510,7 @@ Tensor GAN::generate(const Tensor& z, bool training, const Labels& labels, bool 
   check_labels(labels, z.shape()[0], "labels");
   nn::LabelScope scope(labels);
   WeightsFor weights(*this, use_ema, "generate");
-  return look(*G_, training, [&] { return G_->forward(Var(zz)).data(); });
+  return look(*G_, training, [&] { return g_forward(Var(zz)).data(); });
 }
 
 Tensor GAN::discriminate(const Tensor& x, bool training, const Labels& labels) {

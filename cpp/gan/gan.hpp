@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "../optim/optimizer.hpp"
+#include "../optim/schedule.hpp"
 #include "objective.hpp"
 #include "tips.hpp"
 
@@ -34,7 +35,10 @@ struct GANConfig {
   // Historical averaging (Salimans et al. 2016): lambda >= 0, 0 = off.
   double historical_averaging = 0;
   // Per-iteration learning rates of the two optimizers (inactive: left alone).
-  LrSchedule g_schedule, d_schedule;
+  optim::LrSchedule g_schedule, d_schedule;
+  // Virtual batch normalisation of G (Salimans et al. 2016): the size of the reference
+  // batch of noise (0 = G has no VirtualBatchNorm layer).
+  int64_t vbn_reference = 0;
 };
 
 // Feature matching (Salimans et al. 2016): D's intermediate activations f(x) for a batch
@@ -112,6 +116,7 @@ class GAN {
   int64_t steps_done() const { return steps_; }
   void set_steps_done(int64_t s);  // also sets the scheduled learning rates of step s
   bool feature_matching() const { return bool(features_); }
+  const Tensor& vbn_reference() const { return vbn_reference_; }
   TipsState tips_state() const;                // deep copy
   void set_tips_state(const TipsState& s);     // ValueError unless the shapes match; all or nothing
   Rng& train_rng() { return rng_; }
@@ -128,6 +133,7 @@ class GAN {
   void g_update(const Tensor& real, const Labels& labels, StepRecord& rec);
   Var g_objective(const Tensor& real, const Var& fake);  // what G minimises (D frozen)
   void apply_schedules();
+  Var g_forward(const Var& z);  // G(z), after the VBN reference pass when there is one
   struct WeightsFor;
   void check_finite(double v, const char* what) const;
   Var pack(const Var& x) const;  // (B, s0, ...) -> (B/m, m*s0, ...): a reshape of whole rows
@@ -143,6 +149,7 @@ class GAN {
   FeatureFn features_;
   std::vector<Var> g_params_;  // G's parameters, averaged by EMA
   TipsState tips_;
+  Tensor vbn_reference_;  // the fixed reference noise of virtual batch norm
 };
 
 }  // namespace cgan::gan

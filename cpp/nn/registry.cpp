@@ -10,6 +10,7 @@
 #include "norm.hpp"
 #include "reshape.hpp"
 #include "spectral_norm.hpp"
+#include "virtual_batch_norm.hpp"
 
 namespace cgan::nn {
 
@@ -69,6 +70,16 @@ Entry batch_norm_entry() {
           }};
 }
 
+template <class VBN>
+Entry virtual_batch_norm_entry() {
+  return {[](const Config& c, Rng&) -> ModulePtr {
+            return std::make_shared<VBN>(c.at("num_features").as_int("num_features"), c.at("eps").as_number("eps"));
+          },
+          [](const Config& c) {  // weight and bias
+            return 2 * checked_product({c.at("num_features").as_int("num_features")}, "num_features");
+          }};
+}
+
 const std::map<std::string, Entry>& table() {
   static const std::map<std::string, Entry> t = {
       {"Linear",
@@ -92,6 +103,8 @@ const std::map<std::string, Entry>& table() {
         [](const Config& c) { return conv_count(c, true); }}},
       {"BatchNorm1d", batch_norm_entry<BatchNorm1d>()},
       {"BatchNorm2d", batch_norm_entry<BatchNorm2d>()},
+      {"VirtualBatchNorm1d", virtual_batch_norm_entry<VirtualBatchNorm1d>()},
+      {"VirtualBatchNorm2d", virtual_batch_norm_entry<VirtualBatchNorm2d>()},
       {"LayerNorm",
        {[](const Config& c, Rng&) -> ModulePtr {
           return std::make_shared<LayerNorm>(ints(c, "normalized_shape"), c.at("eps").as_number("eps"),

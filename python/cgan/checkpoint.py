@@ -32,7 +32,7 @@ def save(gan, path):
         "g_steps": gan.g_steps, "seed": gan.seed, "options": gan.options,
         "spectral_norm": gan.spectral_norm, "pack": gan.pack, "ema": gan.ema,
         "historical_averaging": gan.historical_averaging,
-        "feature_matching": gan.feature_matching,
+        "feature_matching": gan.feature_matching, "virtual_batch_norm": gan.virtual_batch_norm,
         "lr_schedule": [None if s is None else s.to_dict() for s in gan.lr_schedule],
         "objective": _objective_spec(gan.objective),
         "steps_done": gan.steps_done,
@@ -127,6 +127,7 @@ def _from_arrays(cls, arrays, generator=None, discriminator=None, loss=None):
               pack=config.get("pack", 1), ema=config.get("ema"),
               historical_averaging=config.get("historical_averaging", 0.0),
               feature_matching=config.get("feature_matching", False),
+              virtual_batch_norm=config.get("virtual_batch_norm"),
               lr_schedule=_schedules_from(config.get("lr_schedule")), **options)
     rng = arrays.get("rng")
     if rng is None or rng.dtype != np.uint64 or rng.shape != (8,):

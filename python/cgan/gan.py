@@ -143,6 +143,15 @@ class GAN:
         A discriminator written in Python provides ``features(x)``. D keeps training
         with the objective's loss. Useful when G over-trains on the current D (the
         paper's semi-supervised setting); unconditional GANs only.
+    virtual_batch_norm : int or None
+        Virtual batch normalisation (Salimans et al. 2016, Sec. 3.4) for a generator
+        built with ``cgan.nn.VirtualBatchNorm1d/2d`` layers: the size of a reference
+        batch of noise drawn once from the seed. Before every forward of G the reference
+        batch goes through G first; each VBN layer then normalises every sample with
+        the reference batch's statistics plus the sample's own (weight 1/(n+1)), so no
+        sample's output depends on the rest of its batch (batch norm's coupling of G's
+        outputs is what VBN removes) at the cost of a second forward. Required when G
+        has such layers; e.g. 128.
     **options
         The objective's options (e.g. ``lambda_gp=10``, ``clip=0.01``, ``margin=1``);
         ``gan.options`` holds every option with the value used, defaults included.
@@ -152,7 +161,7 @@ class GAN:
                  prior="normal", d_steps=None, g_steps=1, g_optimizer=None, d_optimizer=None,
                  seed=0, spectral_norm=False, pack=1, ema=None, lr_schedule=None,
                  total_steps=None, historical_averaging=0.0, feature_matching=False,
-                 **options):
+                 virtual_batch_norm=None, **options):
         for m, which in ((generator, "generator"), (discriminator, "discriminator")):
             if not isinstance(m, nn.Module):
                 raise TypeError(f"{which} must be a cgan.nn module, got {type(m).__name__}")
@@ -186,6 +195,8 @@ class GAN:
         historical_averaging = _nonnegative("historical_averaging", historical_averaging)
         schedules = _schedules(lr_schedule, total_steps, g_optimizer, d_optimizer)
         features = _features(feature_matching, discriminator)
+        if virtual_batch_norm is not None:
+            virtual_batch_norm = _count("virtual_batch_norm", virtual_batch_norm, high=2**20)
         if not isinstance(spectral_norm, (bool, np.bool_)):
             raise TypeError(f"spectral_norm must be True or False, got {spectral_norm!r}")
         _refuse_batch_norm_with_penalty(loss, options, discriminator)
@@ -209,7 +220,8 @@ class GAN:
             ema=ema or 0.0, historical_averaging=historical_averaging,
             g_schedule=None if schedules[0] is None else schedules[0].to_dict(),
             d_schedule=None if schedules[1] is None else schedules[1].to_dict(),
-            feature_matching=features)
+            feature_matching=features, virtual_batch_norm=virtual_batch_norm or 0)
+        self.virtual_batch_norm = virtual_batch_norm
         self.loss = self._core.loss_name
         # The objective object when one was given (None for a name): saved by import path.
         self.objective = objective

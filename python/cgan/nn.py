@@ -14,11 +14,13 @@ model's state dict converted to NumPy arrays loads into the same cgan architectu
 from ._core.nn import (
     Activation, BatchNorm1d, BatchNorm2d, Conditional, Conv2d, ConvTranspose2d, Dropout, Embedding,
     Flatten, LayerNorm, Linear, MLP, Module, Sequential, SpectralNorm, Unflatten, Upsample,
+    VirtualBatchNorm1d, VirtualBatchNorm2d,
 )
 from ._core import nn as _nn
 
 __all__ = [
     "Module", "Linear", "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm",
+    "VirtualBatchNorm1d", "VirtualBatchNorm2d",
     "Flatten", "Unflatten", "Upsample", "Dropout", "Activation", "Sequential", "MLP",
     "Embedding", "Conditional",
     "SpectralNorm", "spectral_norm", "Parameter",
