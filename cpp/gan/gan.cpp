@@ -98,40 +98,46 @@ GAN::GAN(nn::ModulePtr G, nn::ModulePtr D, std::shared_ptr<optim::Optimizer> g_o
     throw ValueError("GAN: pack > 1 is not defined for a conditional GAN (a pack would mix the "
                      "labels of its samples); use pack=1 with num_classes");
   if (G_->dtype() != D_->dtype()) throw TypeError("GAN: generator and discriminator dtypes differ");
-  if (cfg.ema != 0 && !(cfg.ema > 0 && cfg.ema < 1))
-    throw ValueError("GAN: ema must be a decay in (0, 1) (e.g. 0.999) or off, got " + std::to_string(cfg.ema));
-  if (!(std::isfinite(cfg.historical_averaging) && cfg.historical_averaging >= 0))
+  init_tips();
+  apply_schedules();
+}
+
+// Checks the tips' settings and sets up their state: EMA and historical averages start
+// at the current parameters, VBN's reference noise is drawn from the seed.
+void GAN::init_tips() {
+  if (cfg_.ema != 0 && !(cfg_.ema > 0 && cfg_.ema < 1))
+    throw ValueError("GAN: ema must be a decay in (0, 1) (e.g. 0.999) or off, got " + std::to_string(cfg_.ema));
+  if (!(std::isfinite(cfg_.historical_averaging) && cfg_.historical_averaging >= 0))
     throw ValueError("GAN: historical_averaging must be a finite number >= 0, got " +
-                     std::to_string(cfg.historical_averaging));
-  cfg.g_schedule.validate("GAN: lr_schedule (generator)");
-  cfg.d_schedule.validate("GAN: lr_schedule (discriminator)");
+                     std::to_string(cfg_.historical_averaging));
+  cfg_.g_schedule.validate("GAN: lr_schedule (generator)");
+  cfg_.d_schedule.validate("GAN: lr_schedule (discriminator)");
   if (features_ && classes_)
     throw ValueError("GAN: feature_matching is not supported for a conditional GAN (D's features "
                      "before its label input are not defined)");
   g_params_ = G_->parameters();
-  if (cfg.vbn_reference < 0)
+  if (cfg_.vbn_reference < 0)
     throw ValueError("GAN: virtual_batch_norm must be a reference batch size >= 1, got " +
-                     std::to_string(cfg.vbn_reference));
+                     std::to_string(cfg_.vbn_reference));
   const bool has_vbn = nn::has_virtual_batch_norm(*G_);
-  if (has_vbn && !cfg.vbn_reference)
+  if (has_vbn && !cfg_.vbn_reference)
     throw ValueError("GAN: the generator has VirtualBatchNorm layers, which need a reference batch: "
                      "give GAN(..., virtual_batch_norm=<reference batch size>, e.g. 128)");
-  if (!has_vbn && cfg.vbn_reference)
+  if (!has_vbn && cfg_.vbn_reference)
     throw ValueError("GAN: virtual_batch_norm given, but the generator has no VirtualBatchNorm layer "
                      "(cgan.nn.VirtualBatchNorm1d/2d)");
   if (has_vbn && classes_)
     throw ValueError("GAN: virtual batch normalisation is not supported for a conditional GAN (which "
                      "labels would the reference batch have?)");
-  if (cfg.vbn_reference) {  // fixed once, from the seed: a reloaded GAN draws the same batch
-    Rng r(cfg.seed ^ 0x7b6e5eedULL);
-    vbn_reference_ = noise(cfg.vbn_reference, r);
+  if (cfg_.vbn_reference) {  // fixed once, from the seed: a reloaded GAN draws the same batch
+    Rng r(cfg_.seed ^ 0x7b6e5eedULL);
+    vbn_reference_ = noise(cfg_.vbn_reference, r);
   }
-  if (cfg.ema > 0) tips_.ema = ParamAverage::of(g_params_);
-  if (cfg.historical_averaging > 0) {
+  if (cfg_.ema > 0) tips_.ema = ParamAverage::of(g_params_);
+  if (cfg_.historical_averaging > 0) {
     tips_.hist_g = ParamAverage::of(g_opt_->params());
     tips_.hist_d = ParamAverage::of(d_opt_->params());
   }
-  apply_schedules();
 }
 
 Var GAN::g_forward(const Var& z) {

@@ -132,6 +132,7 @@ class GAN {
   void d_update(const Tensor& real, const Labels& labels, StepRecord& rec);
   void g_update(const Tensor& real, const Labels& labels, StepRecord& rec);
   Var g_objective(const Tensor& real, const Var& fake);  // what G minimises (D frozen)
+  void init_tips();
   void apply_schedules();
   Var g_forward(const Var& z);  // G(z), after the VBN reference pass when there is one
   struct WeightsFor;
