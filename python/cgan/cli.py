@@ -473,7 +473,7 @@ def _row_text(name):
 
 
 def _option_text(o):
-    return f"{o.name}={'len(D)//2' if o.default is None else repr(o.default)}"
+    return f"{o.name}={o.shown if o.default is None else repr(o.default)}"
 
 
 def _losses_arguments(ls):
