@@ -13,14 +13,15 @@ model's state dict converted to NumPy arrays loads into the same cgan architectu
 """
 from ._core.nn import (
     Activation, BatchNorm1d, BatchNorm2d, Conditional, Conv2d, ConvTranspose2d, Dropout, Embedding,
-    Flatten, LayerNorm, Linear, MLP, Module, Sequential, SpectralNorm, Unflatten, Upsample,
+    Flatten, LayerNorm, Linear, MinibatchDiscrimination, MLP, Module, Sequential, SpectralNorm,
+    Unflatten, Upsample,
 )
 from ._core import nn as _nn
 
 __all__ = [
     "Module", "Linear", "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm",
     "Flatten", "Unflatten", "Upsample", "Dropout", "Activation", "Sequential", "MLP",
-    "Embedding", "Conditional",
+    "Embedding", "Conditional", "MinibatchDiscrimination",
     "SpectralNorm", "spectral_norm", "Parameter",
     "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "ELU", "Softplus", "Identity",
     "config", "from_config", "module_types",
