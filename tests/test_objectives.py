@@ -58,7 +58,8 @@ def reference(name, vr, vf, opts):
     g_f, f_star = FGAN_REF[div]
     f_star = f_star or _jeffrey_conjugate
     d = -(np.mean(g_f(vr)) - np.mean(f_star(g_f(vf))))
-    if opts.get("generator_loss", "alternative") == "alternative":
+    minimax_rows = ("gan", "jensen-shannon", "jensen-shannon-weighted")  # their default: alternative
+    if opts.get("generator_loss", "alternative" if div in minimax_rows else "saturating") == "alternative":
         return d, -np.mean(g_f(vf))
     return d, -np.mean(f_star(g_f(vf)))
 
@@ -70,8 +71,8 @@ def options_for(name):
 VARIANTS = [(n, options_for(n)) for n in RAW] + [
     ("minimax", {"label_smoothing": 0.1}),
     ("lsgan", {"a": -1.0, "b": 1.0, "c": 0.0}),
-    ("f-gan:kl", {"generator_loss": "saturating"}),
-    ("f-gan:jeffrey", {"generator_loss": "saturating"}),
+    ("f-gan:kl", {"generator_loss": "alternative"}),
+    ("f-gan:jeffrey", {"generator_loss": "alternative"}),
     ("f-gan:jensen-shannon-weighted", {"generator_loss": "saturating", "pi": PI}),
 ]
 IDS = [n + "".join(f"-{k}={v}" for k, v in o.items()) for n, o in VARIANTS]

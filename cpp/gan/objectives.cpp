@@ -130,12 +130,22 @@ class FGan : public RawOutputObjective {
     if (div_name == "jensen-shannon-weighted") check_options(name, o, {"pi"}, {"generator_loss"});
     else check_options(name, o, {}, {"generator_loss"});
     div_ = make_divergence(div_name, o.get("pi", 0.5));
-    std::string g = o.get("generator_loss", std::string("alternative"));
+    std::string g = o.get("generator_loss", default_generator_loss(div_name));
     if (g != "alternative" && g != "saturating")
       throw ValueError(name + ": generator_loss must be 'alternative' or 'saturating', got '" + g + "'");
     alternative_ = g == "alternative";
   }
   std::string name() const override { return "f-gan:" + div_.name; }
+  // At the optimal critic T* = f'(p/q) the saturating loss -E_Q f*(T*) has the gradient of
+  // D_f(P||Q) itself (envelope theorem), the alternative -E_Q T* that of another divergence
+  // (kl: KL(Q||P), the reverse one; python/cgan/losses.py lists every row). So the default is
+  // the saturating loss, except for the rows whose saturating loss is the minimax game
+  // (gan, jensen-shannon, jensen-shannon-weighted): there the alternative is Goodfellow's
+  // non-saturating loss, which minimises KL(Q||P) - 2 JSD (Arjovsky & Bottou 2017).
+  static std::string default_generator_loss(const std::string& div) {
+    bool minimax_like = div == "gan" || div == "jensen-shannon" || div == "jensen-shannon-weighted";
+    return minimax_like ? "alternative" : "saturating";
+  }
   // F(T) = E_P[g_f(v)] - E_Q[f*(g_f(v))] <= D_f(P||Q); D maximises it.
   Var d_loss_raw(const Var& v_real, const Var& v_fake) const override {
     return neg(variational_bound(v_real, v_fake));

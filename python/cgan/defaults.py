@@ -48,8 +48,10 @@ _TABLE = {
 _OPTIONS = {
     "minimax": (Option("label_smoothing", 0.0, "one-sided: the real target is 1 - s"),),
     "non-saturating": (Option("label_smoothing", 0.0, "one-sided: the real target is 1 - s"),),
-    "f-gan": (Option("generator_loss", "alternative",
-                     '"alternative": G minimises -E g_f(v); "saturating": -E f*(g_f(v))'),),
+    "f-gan": (Option("generator_loss", "saturating",
+                     '"saturating": G minimises -E f*(g_f(v)), the saddle point: D_f itself; '
+                     '"alternative": -E g_f(v) (Nowozin Sec. 3.2): another divergence, '
+                     'see cgan.losses.FGAN'),),
     "lsgan": (Option("a", 0.0, "target of D on fakes"), Option("b", 1.0, "target of D on data"),
               Option("c", 1.0, "what G wants D to say on fakes")),
     "wgan": (Option("clip", 0.01, "D's weights are clipped to [-clip, clip]"),),
@@ -67,6 +69,9 @@ _OPTIONS = {
                        Option("lambda_real", 0.0, "weight of E_r L(x)"),
                        Option("loss_output", "softplus", 'L(v): "softplus", "relu" or "linear"')),
 }
+# The f-gan rows whose saturating generator loss is the minimax game: their default is the
+# alternative (Goodfellow's non-saturating) loss; every other row minimises its own D_f.
+_ALTERNATIVE_BY_DEFAULT = ("f-gan:gan", "f-gan:jensen-shannon", "f-gan:jensen-shannon-weighted")
 _PI = Option("pi", 0.5, "weight of P in the weighted Jensen-Shannon divergence")
 # Options every objective takes (cpp/gan/regularizers.hpp); left out, the term is off.
 COMMON_OPTIONS = (
@@ -101,6 +106,8 @@ def options_of(loss):
     own first, then the COMMON_OPTIONS every objective takes."""
     name = canonical(loss)
     opts = _OPTIONS[_family(name)]
+    if name in _ALTERNATIVE_BY_DEFAULT:
+        opts = (opts[0]._replace(default="alternative"),) + opts[1:]
     if name == "f-gan:jensen-shannon-weighted":
         opts = opts + (_PI,)
     return opts + COMMON_OPTIONS

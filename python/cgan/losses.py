@@ -17,7 +17,8 @@ Options (keyword arguments of :func:`get`; any other keyword is a ValueError):
 minimax, mmgan     label_smoothing=0 (one-sided: real target 1 - s)
 non-saturating,    label_smoothing=0
 nsgan
-f-gan:<div>        generator_loss="alternative" | "saturating";
+f-gan:<div>        generator_loss="saturating" (default; "alternative" for gan,
+                   jensen-shannon(-weighted)) | "alternative" (see FGAN);
                    pi=0.5 (f-gan:jensen-shannon-weighted only)
 lsgan              a=0, b=1, c=1
 wgan               clip=0.01
@@ -217,12 +218,37 @@ class FGAN(RawOutputObjective):
     T(x) = g_f(v) with g_f the divergence's output activation, and
     F = E_r g_f(v) - E_f f*(g_f(v)) <= D_f(P_data || P_G)  (Fenchel bound, the lecture):
       D minimises  -F                       (F is the divergence estimate)
-      G minimises  -E_f g_f(v)              generator_loss="alternative" (default,
-                                            Nowozin Sec. 3.2, non-saturating)
-               or  -E_f f*(g_f(v))          generator_loss="saturating" (the saddle point)
+      G minimises  -E_f f*(g_f(v))          generator_loss="saturating" (the saddle point)
+               or  -E_f g_f(v)              generator_loss="alternative" (Nowozin Sec. 3.2)
     f*(g_f(v)) is evaluated in closed stable forms (softplus, Lambert W of e^y).
-    f-gan:gan with the alternative loss is the non-saturating GAN; with the saturating
-    loss it is minimax. Option pi (jensen-shannon-weighted only, default 0.5).
+
+    Which divergence G minimises. At the optimal critic T* = f'(u), u = p/q (P the data,
+    Q the generator), the saturating loss has the gradient of D_f(P||Q) itself (envelope
+    theorem: d/dq of -E_Q f*(T*) with T* held is f(u) - u f'(u), D_f's own derivative).
+    The alternative loss -E_Q T* has the derivative -f'(u) in q, which is that of
+    E_Q g(u) with (g(u)/u)' = f'(u)/u^2, i.e. of another divergence (P = data, Q = model):
+
+      row                      alternative minimises                      default
+      total-variation          TV(P, Q) itself (f' is constant piecewise) saturating
+      kl                       KL(Q||P) (reverse: seeks a mode; -E_Q[1 + log(p/q)]
+                               = KL(Q||P) - 1)                            saturating
+      reverse-kl               1/2 chi^2(Q||P) = 1/2 E_P[(q/p - 1)^2]     saturating
+      pearson                  2 KL(P||Q) (forward: covers)               saturating
+      neyman                   1/3 (E_Q[(q/p)^2] - 1)                     saturating
+      hellinger                2/3 (E_Q[(q/p)^(1/2)] - 1)                 saturating
+      jeffrey                  KL(Q||P) + 1/2 chi^2(Q||P)                 saturating
+      jensen-shannon, gan      KL(Q||P) - 2 JSD(P, Q) (Arjovsky & Bottou   alternative
+                               2017, Thm 2.5: the non-saturating GAN)
+      jensen-shannon-weighted  pi [KL(Q||P) - KL(Q||M) - pi/(1-pi) KL(P||M)],
+                               M = pi P + (1-pi) Q                       alternative
+
+    So the default minimises the row's own divergence (f-gan:kl covers a bimodal target,
+    as maximum likelihood does), except on the last three rows: there the saturating loss
+    is the minimax game that stalls while D wins (the lecture's point), and the default is
+    the non-saturating one; pass generator_loss="saturating" for the JSD itself.
+    tests/test_fgan_generator_loss.py checks every row of this table on a discrete example.
+    f-gan:gan with the alternative loss is the non-saturating GAN; with the saturating loss
+    it is minimax. Option pi (jensen-shannon-weighted only, default 0.5).
     """
 
 
