@@ -67,7 +67,7 @@ _OPTIONS = {
     "loss-sensitive": (Option("lambda_ls", 10.0, "weight of the margin hinge"),
                        Option("lambda_gp", 10.0, "weight of the one-sided gradient penalty"),
                        Option("lambda_real", 0.0, "weight of E_r L(x)"),
-                       Option("loss_output", "softplus", 'L(v): "softplus", "relu" or "linear"')),
+                       Option("loss_output", "linear", 'L(v): "linear" (Qi 2017), "softplus" or "relu"')),
 }
 # The f-gan rows whose saturating generator loss is the minimax game: their default is the
 # alternative (Goodfellow's non-saturating) loss; every other row minimises its own D_f.
