@@ -36,6 +36,7 @@ def every_module():
         (nn.MLP(3, [5, 4], 2, activation="elu", spectral_norm=True, seed=0), (3,)),
         (nn.SpectralNorm(nn.Conv2d(2, 4, 3, seed=0), seed=1), (2, 5, 5)),
         (nn.Embedding(3, 5, seed=0), ()),
+        (nn.MinibatchDiscrimination(3, 4, 2, seed=0), (3,)),
         (nn.Conditional(nn.Sequential(nn.Conv2d(2, 3, 3, seed=0), nn.ReLU(), nn.Flatten(),
                                       nn.Linear(27, 1, seed=1)), 3, mode="projection", seed=2), (2, 5, 5)),
         (nn.MLP(3, [4], 2, num_classes=3, seed=0), (3,)),
@@ -63,7 +64,7 @@ def test_every_type_is_covered():
     assert types == set(nn.module_types())
 
 
-N_MODULES = 24
+N_MODULES = 25
 
 
 @pytest.mark.parametrize("i", range(N_MODULES))

@@ -58,7 +58,8 @@ def reference(name, vr, vf, opts):
     g_f, f_star = FGAN_REF[div]
     f_star = f_star or _jeffrey_conjugate
     d = -(np.mean(g_f(vr)) - np.mean(f_star(g_f(vf))))
-    if opts.get("generator_loss", "alternative") == "alternative":
+    minimax_rows = ("gan", "jensen-shannon", "jensen-shannon-weighted")  # their default: alternative
+    if opts.get("generator_loss", "alternative" if div in minimax_rows else "saturating") == "alternative":
         return d, -np.mean(g_f(vf))
     return d, -np.mean(f_star(g_f(vf)))
 
@@ -70,8 +71,8 @@ def options_for(name):
 VARIANTS = [(n, options_for(n)) for n in RAW] + [
     ("minimax", {"label_smoothing": 0.1}),
     ("lsgan", {"a": -1.0, "b": 1.0, "c": 0.0}),
-    ("f-gan:kl", {"generator_loss": "saturating"}),
-    ("f-gan:jeffrey", {"generator_loss": "saturating"}),
+    ("f-gan:kl", {"generator_loss": "alternative"}),
+    ("f-gan:jeffrey", {"generator_loss": "alternative"}),
     ("f-gan:jensen-shannon-weighted", {"generator_loss": "saturating", "pi": PI}),
 ]
 IDS = [n + "".join(f"-{k}={v}" for k, v in o.items()) for n, o in VARIANTS]
@@ -294,7 +295,8 @@ def test_loss_sensitive_matches_numpy_and_finite_differences():
     penalty = np.mean(np.maximum(0, norms - 1) ** 2)  # one-sided: only slopes above 1 cost
     assert penalty > 0 and np.any(norms < 1)  # both sides of the penalty's kink are exercised
     for lambda_real in [0.0, 0.7]:  # 0 is the default (Qi's code); 0.7 checks the real term
-        loss = losses.get("loss-sensitive", lambda_ls=0.5, lambda_gp=2.0, lambda_real=lambda_real)
+        loss = losses.get("loss-sensitive", lambda_ls=0.5, lambda_gp=2.0, lambda_real=lambda_real,
+                          loss_output="softplus")
         terms = loss.d_loss_terms(D, real, fake, seed=4)
         assert terms["penalty"] == pytest.approx(penalty, rel=1e-12)
         ref = lambda_real * lr.mean() + 0.5 * hinge + 2.0 * penalty
@@ -302,8 +304,10 @@ def test_loss_sensitive_matches_numpy_and_finite_differences():
         assert loss.g_loss(D, fake).item() == pytest.approx(lf.mean(), rel=1e-12)
         param_grads_match_fd(D, lambda: loss.d_loss(D, real, fake, seed=4))
         param_grads_match_fd(D, lambda: loss.g_loss(D, fake))
+    # the default: L = v (Qi 2017), no real term
     default = losses.get("loss-sensitive").d_loss(D, real, fake, seed=4).item()
-    assert default == pytest.approx(10 * hinge + 10 * penalty, rel=1e-12)
+    assert default == pytest.approx(10 * np.maximum(0, delta + vr - vf).mean() + 10 * penalty, rel=1e-12)
+    assert losses.get("loss-sensitive").g_loss(D, fake).item() == pytest.approx(vf.mean(), rel=1e-12)
     # the bare formula of the paper (L = v, real term, no penalty) and Qi's ReLU output
     for output, f in [("linear", lambda v: v), ("relu", lambda v: np.maximum(v, 0))]:
         bare = losses.get("loss-sensitive", lambda_ls=0.5, lambda_gp=0, lambda_real=1, loss_output=output)
@@ -316,8 +320,8 @@ def test_loss_sensitive_matches_numpy_and_finite_differences():
 def test_loss_sensitive_d_loss_is_bounded_below():
     # Shifting L by a constant (here D's output bias) leaves the hinge unchanged; with L = v
     # and the real term E L(x_r) it lowers the loss without end, so the bare formula of Qi
-    # 2017 has no minimum. The default (no real term) is shift-invariant and >= 0; with
-    # the real term, L = softplus(v) >= 0 keeps every term >= 0.
+    # 2017 has no minimum. The default (L = v, no real term) is shift-invariant and >= 0;
+    # with the real term, L = softplus(v) >= 0 keeps every term >= 0.
     real, fake = np.random.default_rng(0).normal(size=(2, 8, 3))
     bare = losses.get("loss-sensitive", loss_output="linear", lambda_gp=0, lambda_real=1)
     w = [0.3, -0.4, 0.5]
@@ -325,10 +329,10 @@ def test_loss_sensitive_d_loss_is_bounded_below():
     for shift in [10.0, 1e3, 1e6]:
         D = linear_critic(w, -shift)
         assert bare.d_loss(D, real, fake).item() == pytest.approx(base - shift, rel=1e-9)
-        for opts in [{}, {"lambda_real": 1.0}]:
+        for opts in [{}, {"lambda_real": 1.0, "loss_output": "softplus"}]:
             assert 0 <= losses.get("loss-sensitive", **opts).d_loss(D, real, fake).item() < 100
     # and training L alone against fixed batches settles instead of running off
-    for opts in [{}, {"lambda_real": 1.0}]:
+    for opts in [{}, {"lambda_real": 1.0, "loss_output": "softplus"}]:
         loss = losses.get("loss-sensitive", **opts)
         D = cgan.nn.MLP(3, [16, 16], 1, seed=0).astype("float64")
         opt = cgan.optim.Adam(D.parameters(), lr=1e-2)
@@ -340,13 +344,17 @@ def test_loss_sensitive_d_loss_is_bounded_below():
             assert 0 <= d.item() < 1e3
 
 
-def test_loss_sensitive_gan_covers_the_ring():
+@pytest.mark.parametrize("output, quality", [("linear", 0.05), ("softplus", 0.25)])
+def test_loss_sensitive_gan_covers_the_ring(output, quality):
     # With the bare formula (L = v, real term, no penalty) the same run ends with L(x_r) about
-    # -370, D losses down to about -360 and 4/8 modes at 3.7% high quality.
+    # -370, D losses down to about -360 and 4/8 modes at 3.7% high quality. The default
+    # (linear L, as Qi) covers the ring but sharpens more slowly than the softplus L here
+    # (1000 steps: 9.9% against 49% high quality); the softplus L stalls on the 1-D Gaussian
+    # (tests/test_objective_defaults_1d.py).
     data = cgan.datasets.ring(20000, seed=0)
     G = cgan.nn.MLP(2, [64] * 3, 2, seed=0)
     D = cgan.nn.MLP(2, [64] * 3, 1, seed=1)
-    gan = cgan.GAN(G, D, loss="loss-sensitive", z_dim=2, seed=0,
+    gan = cgan.GAN(G, D, loss="loss-sensitive", z_dim=2, seed=0, loss_output=output,
                    g_optimizer=cgan.optim.Adam(G.parameters(), lr=1e-3, betas=(0.5, 0.9)),
                    d_optimizer=cgan.optim.Adam(D.parameters(), lr=1e-3, betas=(0.5, 0.9)))
     h = gan.fit(data, 1000, 128, progress=False)
@@ -354,7 +362,7 @@ def test_loss_sensitive_gan_covers_the_ring():
     s = gan.sample(4000, seed=1)
     centers, std = cgan.datasets.modes("ring")
     assert cgan.metrics.mode_coverage(s, centers, std, threshold=5) >= 7
-    assert cgan.metrics.high_quality_rate(s, centers, std, threshold=5) > 0.25
+    assert cgan.metrics.high_quality_rate(s, centers, std, threshold=5) > quality
 
 
 @pytest.mark.parametrize("name", RAW)

@@ -137,8 +137,10 @@ def test_unreachable_address_is_a_clear_error(monkeypatch):
 
 def test_objective_options_are_known():
     from cgan.sweep import _accepted_options
-    assert _accepted_options("wgan-gp") == {"lambda_gp", "one_sided"}
-    assert _accepted_options("hinge") == set()
+    common = {o.name for o in cgan.defaults.COMMON_OPTIONS}  # r1, r2, consistency, ct_margin
+    assert common == {"r1", "r2", "consistency", "ct_margin"}
+    assert _accepted_options("wgan-gp") == {"lambda_gp", "one_sided"} | common
+    assert _accepted_options("hinge") == common
     assert {"lambda_ls", "lambda_gp", "lambda_real", "loss_output"} <= _accepted_options(
         "loss-sensitive")
     assert "generator_loss" in _accepted_options("f-gan:kl")

@@ -9,6 +9,7 @@
 #include "nn/conditional.hpp"
 #include "nn/conv.hpp"
 #include "nn/linear.hpp"
+#include "nn/minibatch_discrimination.hpp"
 #include "nn/mlp.hpp"
 #include "nn/norm.hpp"
 #include "nn/registry.hpp"
@@ -358,6 +359,20 @@ Subclass it in Python: call ``super().__init__()`` in ``__init__`` and write
            }),
            "p"_a = 0.5, "seed"_a = py::none())
       .def_property_readonly("p", &nn::Dropout::p);
+
+  py::class_<nn::MinibatchDiscrimination, Module, py::smart_holder>(
+      nn, "MinibatchDiscrimination",
+      "Minibatch discrimination (Salimans et al. 2016): (N, in) -> (N, in + num_kernels), appending "
+      "o_b(x_i) = sum_{j != i} exp(-||M_i,b - M_j,b||_1) with M = x T reshaped to (N, num_kernels, "
+      "kernel_dim); T (in_features, num_kernels * kernel_dim).")
+      .def(py::init([](py::handle in, py::handle b, py::handle c, py::handle seed) {
+             Rng rng(seed_or_random(seed));
+             return std::make_shared<nn::MinibatchDiscrimination>(
+                 int_arg(in, "MinibatchDiscrimination: in_features"), int_arg(b, "MinibatchDiscrimination: num_kernels"),
+                 int_arg(c, "MinibatchDiscrimination: kernel_dim"), rng);
+           }),
+           "in_features"_a, "num_kernels"_a, "kernel_dim"_a, "seed"_a = py::none())
+      .def_property_readonly("T", &nn::MinibatchDiscrimination::T);
 
   py::class_<nn::Embedding, Module, py::smart_holder>(
       nn, "Embedding", "Integer labels (N,) -> rows of a learned (num_classes, dim) table, N(0, 1) initially.")

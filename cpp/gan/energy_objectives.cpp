@@ -50,6 +50,7 @@ class EbGan : public Objective {
   Shape d_out_shape(const Shape& data) const override { return data; }
   // The lecture: "the auto-encoder can be pre-trained by real images without generator".
   Var pretrain_loss(nn::Module& D, const Var& real) const override { return mean(energy(D, real)); }
+  Var score(nn::Module& D, const Var& x) const override { return energy(D, x); }
 
  private:
   // Per-sample mean squared reconstruction error ||D(x) - x||^2 / dim, shape (N, 1).
@@ -92,14 +93,20 @@ class EbGan : public Objective {
 // Taken literally (L = v, lambda_real = 1, no penalty) the D loss is unbounded below:
 // L - c lowers E L(x_r) by c and leaves the hinge alone, so L drifts to -inf (on the ring:
 // L(x_r) ~ -370 after 1000 steps, 3.7% of the samples near a mode). The defaults follow
-// Qi's model and released code instead:
+// Qi's model instead:
 //  * lambda_real = 0: his code's default for the unconditional GAN (the paper's theorem
 //    does not need the term). The loss is then shift-invariant and >= 0.
-//  * L = softplus(v) >= 0: L is a loss (his code ends D with a ReLU, which has no
-//    gradient wherever v < 0); with lambda_real > 0 this is what bounds the loss.
-//  * L Lipschitz (the paper's function class; his code uses weight decay, which does not
-//    bound a deep ReLU net): the lecture's one-sided gradient penalty
+//  * L = v, linear (the paper's L). A squashed L saturates G: with L = softplus(v), G's
+//    gradient and the hinge's gradient in v_f both carry the factor sigmoid(v_f), so once
+//    D scores the fakes v_f << 0 neither network moves them (1-D N(4, 1.25^2): stuck near
+//    N(7, 2.5^2) on 2 of 3 seeds). loss_output="softplus" keeps that form (L >= 0 is
+//    what bounds the loss when lambda_real > 0).
+//  * L Lipschitz (the paper's function class): the lecture's one-sided gradient penalty
 //    GP = E max(0, ||grad_x v(x_hat)|| - 1)^2 at interpolates x_hat of real and fake.
+// With a 1-Lipschitz L and the L1 margin, Delta + L(x_r) - L(x_f) >= 0 for every pair, so
+// the hinge is always active and D maximises E L(x_f) - E L(x_r): the WGAN-GP critic
+// (one-sided). The default loss-sensitive GAN therefore shares WGAN-GP's behaviour,
+// including its oscillation on a 1-D Gaussian.
 class LossSensitive : public Objective {
  public:
   explicit LossSensitive(const ObjectiveOptions& o) {
@@ -108,7 +115,7 @@ class LossSensitive : public Objective {
     lambda_real_ = o.get("lambda_real", 0.0);
     if (!(lambda_real_ >= 0)) throw ValueError("loss-sensitive: option lambda_real must be >= 0");
     lambda_gp_ = o.get("lambda_gp", 10.0);
-    output_ = o.get("loss_output", std::string("softplus"));
+    output_ = o.get("loss_output", std::string("linear"));
     if (!(lambda_ >= 0)) throw ValueError("loss-sensitive: option lambda_ls must be >= 0");
     if (!(lambda_gp_ >= 0)) throw ValueError("loss-sensitive: option lambda_gp must be >= 0");
     if (output_ != "softplus" && output_ != "relu" && output_ != "linear")

@@ -8,6 +8,7 @@
 #include "../optim/optimizer.hpp"
 #include "../tensor/errors.hpp"
 #include "divergences.hpp"
+#include "regularizers.hpp"
 
 namespace cgan::gan {
 
@@ -40,7 +41,8 @@ void check_options(const std::string& objective, const ObjectiveOptions& o,
     std::string s;
     for (auto& k : num_keys) s += " " + k + " (number)";
     for (auto& k : str_keys) s += " " + k + " (string)";
-    return s.empty() ? std::string(" none") : s;
+    for (auto& k : common_option_keys()) s += " " + k + " (number)";  // taken by make_objective
+    return s;
   };
   for (auto& [k, v] : o.num)
     if (!listed(num_keys, k))
@@ -128,12 +130,22 @@ class FGan : public RawOutputObjective {
     if (div_name == "jensen-shannon-weighted") check_options(name, o, {"pi"}, {"generator_loss"});
     else check_options(name, o, {}, {"generator_loss"});
     div_ = make_divergence(div_name, o.get("pi", 0.5));
-    std::string g = o.get("generator_loss", std::string("alternative"));
+    std::string g = o.get("generator_loss", default_generator_loss(div_name));
     if (g != "alternative" && g != "saturating")
       throw ValueError(name + ": generator_loss must be 'alternative' or 'saturating', got '" + g + "'");
     alternative_ = g == "alternative";
   }
   std::string name() const override { return "f-gan:" + div_.name; }
+  // At the optimal critic T* = f'(p/q) the saturating loss -E_Q f*(T*) has the gradient of
+  // D_f(P||Q) itself (envelope theorem), the alternative -E_Q T* that of another divergence
+  // (kl: KL(Q||P), the reverse one; python/cgan/losses.py lists every row). So the default is
+  // the saturating loss, except for the rows whose saturating loss is the minimax game
+  // (gan, jensen-shannon, jensen-shannon-weighted): there the alternative is Goodfellow's
+  // non-saturating loss, which minimises KL(Q||P) - 2 JSD (Arjovsky & Bottou 2017).
+  static std::string default_generator_loss(const std::string& div) {
+    bool minimax_like = div == "gan" || div == "jensen-shannon" || div == "jensen-shannon-weighted";
+    return minimax_like ? "alternative" : "saturating";
+  }
   // F(T) = E_P[g_f(v)] - E_Q[f*(g_f(v))] <= D_f(P||Q); D maximises it.
   Var d_loss_raw(const Var& v_real, const Var& v_fake) const override {
     return neg(variational_bound(v_real, v_fake));
@@ -228,7 +240,9 @@ std::vector<std::string> available_objectives() {
   return names;
 }
 
-std::unique_ptr<Objective> make_objective(const std::string& name_in, const ObjectiveOptions& o) {
+namespace {
+
+std::unique_ptr<Objective> make_base_objective(const std::string& name_in, const ObjectiveOptions& o) {
   std::string name = name_in;
   for (auto& [alias, canonical] : kAliases)
     if (name == alias) name = canonical;
@@ -250,6 +264,14 @@ std::unique_ptr<Objective> make_objective(const std::string& name_in, const Obje
   for (auto& n : available_objectives()) msg += " " + n;
   for (auto& [alias, canonical] : kAliases) msg += " " + alias;
   throw ValueError(msg);
+}
+
+}  // namespace
+
+std::unique_ptr<Objective> make_objective(const std::string& name, const ObjectiveOptions& o) {
+  ObjectiveOptions rest = o;
+  Regularization r = take_common_options(name, rest);
+  return regularize(make_base_objective(name, rest), r);
 }
 
 }  // namespace cgan::gan

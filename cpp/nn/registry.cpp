@@ -6,6 +6,7 @@
 #include "conditional.hpp"
 #include "conv.hpp"
 #include "linear.hpp"
+#include "minibatch_discrimination.hpp"
 #include "mlp.hpp"
 #include "norm.hpp"
 #include "reshape.hpp"
@@ -124,6 +125,16 @@ const std::map<std::string, Entry>& table() {
           return std::make_shared<Dropout>(c.at("p").as_number("p"), rng.next_u64());
         },
         [](const Config&) { return int64_t(0); }}},
+      {"MinibatchDiscrimination",
+       {[](const Config& c, Rng& rng) -> ModulePtr {
+          return std::make_shared<MinibatchDiscrimination>(c.at("in_features").as_int("in_features"),
+                                                           c.at("num_kernels").as_int("num_kernels"),
+                                                           c.at("kernel_dim").as_int("kernel_dim"), rng);
+        },
+        [](const Config& c) {
+          return checked_product({c.at("in_features").as_int("in_features"), c.at("num_kernels").as_int("num_kernels"),
+                                  c.at("kernel_dim").as_int("kernel_dim")}, "T");
+        }}},
       {"Flatten",
        {[](const Config&, Rng&) -> ModulePtr { return std::make_shared<Flatten>(); },
         [](const Config&) { return int64_t(0); }}},

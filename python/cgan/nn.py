@@ -13,8 +13,8 @@ model's state dict converted to NumPy arrays loads into the same cgan architectu
 """
 from ._core.nn import (
     Activation, BatchNorm1d, BatchNorm2d, Conditional, Conv2d, ConvTranspose2d, Dropout, Embedding,
-    Flatten, LayerNorm, Linear, MLP, Module, Sequential, SpectralNorm, Unflatten, Upsample,
-    VirtualBatchNorm1d, VirtualBatchNorm2d,
+    Flatten, LayerNorm, Linear, MinibatchDiscrimination, MLP, Module, Sequential, SpectralNorm,
+    Unflatten, Upsample, VirtualBatchNorm1d, VirtualBatchNorm2d,
 )
 from ._core import nn as _nn
 
@@ -22,7 +22,7 @@ __all__ = [
     "Module", "Linear", "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm",
     "VirtualBatchNorm1d", "VirtualBatchNorm2d",
     "Flatten", "Unflatten", "Upsample", "Dropout", "Activation", "Sequential", "MLP",
-    "Embedding", "Conditional",
+    "Embedding", "Conditional", "MinibatchDiscrimination",
     "SpectralNorm", "spectral_norm", "Parameter",
     "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "ELU", "Softplus", "Identity",
     "config", "from_config", "module_types",

@@ -1,0 +1,64 @@
+"""Each objective's documented defaults (optimizer, learning rate, d_steps, options from
+cgan.defaults) fitted to N(4, 1.25^2) from a fixed start: small ReLU MLPs (1-16-16-1, z_dim
+1), batch 64, 2500 generator steps, seed 0. The generator's samples must land within 0.3 of
+the mean and of the std. The objectives that do not are the documented exceptions (each
+objective's docstring says why); they are strict xfails, so a change that makes one fit
+shows up and its docstring gets updated."""
+import numpy as np
+import pytest
+
+import cgan
+
+MEAN, STD, TOL = 4.0, 1.25, 0.3
+
+# name -> the reason its docstring gives (measured with this very setup: mean / std)
+EXCEPTIONS = {
+    "f-gan:total-variation": "bounded critic T = tanh(v)/2: G's signal is weak (2.3 / 0.65)",
+    "wgan": "RMSprop lr 5e-5 with clipping is still on the way at 2500 steps (3.7 / 0.82)",
+    "wgan-gp": "the method oscillates: the generator's mean swings around the data "
+               "(Gulrajani's settings; PyTorch swings the same way)",
+    "dragan": "the two-sided penalty at the data traps G in a collapsed well (0.5 / 0.01), "
+              "for every perturbation scale tried (0, 0.5, 2, 5)",
+    "hinge": "overshoots the spread at 2500 steps (4.3 / 1.64; 4.2 / 1.25 at 2000)",
+    "ebgan": "too narrow (3.9 / 0.84): the margin stops pushing fakes once their energy "
+             "passes it",
+    "loss-sensitive": "its default critic is WGAN-GP's (one-sided), oscillation included "
+                      "(4.5 / 0.89)",
+}
+
+
+def fit(name):
+    data = np.random.default_rng(0).normal(MEAN, STD, size=(20000, 1)).astype(np.float32)
+    G = cgan.nn.MLP(1, [16, 16], 1, activation="relu", seed=0)
+    D = cgan.nn.MLP(1, [16, 16], 1, activation="relu", seed=1)
+    gan = cgan.GAN(G, D, loss=name, z_dim=1, seed=0)
+    gan.fit(data, 2500, 64, progress=False)
+    s = gan.sample(20000, seed=1).astype(np.float64)
+    return s.mean(), s.std()
+
+
+def cases():
+    for name in cgan.losses.available():
+        marks = [pytest.mark.xfail(strict=True, reason=EXCEPTIONS[name])] if name in EXCEPTIONS else []
+        yield pytest.param(name, marks=marks, id=name)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    # tiny models: one thread is fastest, and the run does not depend on the pool size
+    before = cgan.get_num_threads()
+    cgan.set_num_threads(1)
+    yield
+    cgan.set_num_threads(before)
+
+
+@pytest.mark.parametrize("name", list(cases()))
+def test_defaults_fit_a_1d_gaussian(name):
+    mean, std = fit(name)
+    assert abs(mean - MEAN) < TOL and abs(std - STD) < TOL, f"{name}: N({mean:.2f}, {std:.2f}^2)"
+
+
+def test_every_exception_is_in_its_objectives_docstring():
+    for name in EXCEPTIONS:
+        doc = type(cgan.losses.get(name)).__doc__
+        assert "N(4, 1.25" in doc, f"{name}'s docstring does not say how it fits N(4, 1.25^2)"
