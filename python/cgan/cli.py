@@ -190,6 +190,10 @@ def _train_arguments(tr):
     tr.add_argument("--activation", default="relu", type=_name_in(_ACTIVATIONS, "activation"),
                     choices=_ACTIVATIONS, metavar="{" + ",".join(_ACTIVATIONS) + "}",
                     help="hidden activation of G and D (default relu)")
+    tr.add_argument("--conditional", action="store_true",
+                    help="--dataset mnist: a conditional GAN (Mirza and Osindero 2014) trained "
+                    "on the digits' labels; samples.png has one row per digit and metrics.json "
+                    "the classifier's accuracy on the requested digits")
     tr.add_argument("--spectral-norm", action="store_true",
                     help="spectral normalisation of every layer of D (Miyato et al. 2018)")
     tr.add_argument("--z-dim", type=_count(4096), default=None,
@@ -360,6 +364,9 @@ def _train(args):
     if args.dataset in _IMAGE_DATASETS:
         from . import cli_images
         return cli_images.train(args)
+    if args.conditional:
+        raise _Failure(f"--conditional needs labelled images (--dataset mnist); the 2-D data "
+                       f"set {args.dataset} has no classes", 2)
     if args.arch not in (None, "mlp"):
         raise _Failure(f"--arch {args.arch} needs image data (--dataset mnist); 2-D data "
                        f"sets use mlp", 2)

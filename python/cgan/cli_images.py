@@ -9,6 +9,11 @@ from ``cgan.defaults`` (Adam 2e-4, betas (0.5, 0.999) for non-saturating and hin
 batch norm, except with a gradient penalty (LayerNorm: batch norm would couple the samples
 the penalty treats one by one) or spectral norm (no normalisation layer, as SN-GAN).
 
+``--conditional``: a conditional GAN (Mirza and Osindero 2014) trained on the digits' labels:
+G adds a learned vector per class to its projection of z, D is a projection discriminator
+(Miyato and Koyama 2018); samples.png then has one row per requested digit (0 to 9, the same
+noise in each column) and metrics.json the digit classifier's accuracy on the requested digits.
+
 Writes into --out: samples.png (an 8x8 grid), progress.png (the same noise over training),
 losses.png, metrics.json (FD in the digit classifier's features, class coverage, the
 Inception-Score-like score, the nearest-training-image distance, each next to the value of
@@ -28,22 +33,37 @@ IMAGE_BATCH = 64
 IMAGE_Z_DIM = 100
 _PENALTY_LOSSES = ("wgan-gp", "dragan", "loss-sensitive")
 _SNAPSHOTS = 6  # grids in progress.png
+_CLASSES = 10   # digits
 
 
 def _networks(args, loss, shape):
     flat = int(np.prod(shape))
+    classes = _CLASSES if args.conditional else None
     if args.arch == "mlp":
         hidden = [args.width] * args.depth
         G = nn.Sequential(nn.MLP(args.z_dim, hidden, flat, activation=args.activation,
-                                 out_activation="tanh", seed=args.seed), nn.Unflatten(shape))
+                                 out_activation="tanh", num_classes=classes, seed=args.seed),
+                          nn.Unflatten(shape))
         D = nn.Sequential(nn.Flatten(), nn.MLP(flat, hidden, 1, activation=args.activation,
-                                               spectral_norm=args.spectral_norm, seed=args.seed + 1))
+                                               spectral_norm=args.spectral_norm,
+                                               num_classes=classes, seed=args.seed + 1))
         return G, D
     norm = "layer" if loss in _PENALTY_LOSSES else "none" if args.spectral_norm else "batch"
-    G = nn.dcgan_generator(args.z_dim, shape, args.channels, seed=args.seed)
+    G = nn.dcgan_generator(args.z_dim, shape, args.channels, num_classes=classes, seed=args.seed)
     D = nn.dcgan_discriminator(shape, args.channels, norm=norm, spectral_norm=args.spectral_norm,
-                               seed=args.seed + 1)
+                               num_classes=classes, conditioning="projection", seed=args.seed + 1)
     return G, D
+
+
+def _shown(args):
+    """The noise (and labels) of the grids: 64 draws, or for a conditional GAN 10 draws
+    repeated for each digit, so that row k of a 10-wide grid is digit k and each column
+    keeps one noise vector."""
+    rng = np.random.default_rng(args.seed + 2)
+    if not args.conditional:
+        return rng.standard_normal((64, args.z_dim)).astype(np.float32), None
+    z = rng.standard_normal((_CLASSES, args.z_dim)).astype(np.float32)
+    return np.tile(z, (_CLASSES, 1)), np.repeat(np.arange(_CLASSES), _CLASSES)
 
 
 def _build(args, failure):
@@ -53,7 +73,7 @@ def _build(args, failure):
     settings = defaults.resolve(loss, _parse_options(args.option, loss), args.d_steps, args.lr,
                                 args.d_lr)
     try:
-        x_train = datasets.mnist(split="train")
+        x_train, y_train = datasets.mnist(split="train", labels=True)
     except (ImportError, OSError, ValueError) as e:
         raise failure(str(e), 2) from None
     if args.batch_size > len(x_train):
@@ -67,7 +87,7 @@ def _build(args, failure):
                   **settings["options"])
     except (ValueError, TypeError) as e:
         raise failure(str(e), 2) from None
-    return gan, settings, x_train
+    return gan, settings, x_train, (y_train if args.conditional else None)
 
 
 def train(args):
@@ -82,19 +102,19 @@ def train(args):
     _out_dir(args, defaults.canonical(args.loss or "non-saturating"), create=False)
     with _StopOnSigterm():
         try:
-            gan, settings, x_train = _build(args, _Failure)
+            gan, settings, x_train, y_train = _build(args, _Failure)
         except KeyboardInterrupt:
             print("interrupted before training started; nothing written", file=sys.stderr)
             return _INTERRUPTED
         out_dir = _out_dir(args, settings["loss"], create=True)
-        print(f"cgan {__version__}: {gan.loss} ({_options_text(gan.options)}) on mnist "
+        kind = "conditional " if args.conditional else ""
+        print(f"cgan {__version__}: {kind}{gan.loss} ({_options_text(gan.options)}) on mnist "
               f"{x_train.shape}, {args.arch}, {args.steps} steps of batch {args.batch_size}, "
               f"d_steps {gan.d_steps}, {settings['optimizer']} lr {settings['g_lr']:g}/"
               f"{settings['d_lr']:g}, G/D {gan.generator.num_parameters()}/"
               f"{gan.discriminator.num_parameters()} parameters, {get_num_threads()} threads "
               f"-> {out_dir}", flush=True)
-        z_show = np.random.default_rng(args.seed + 2).standard_normal((64, args.z_dim))
-        z_show = z_show.astype(np.float32)
+        z_show, y_show = _shown(args)
         marks = sorted(set(np.geomspace(max(1, args.steps // 50), args.steps, _SNAPSHOTS)
                            .round().astype(int)))
         snaps = []
@@ -103,21 +123,22 @@ def train(args):
             if marks and g.steps_done >= marks[0]:
                 while marks and g.steps_done >= marks[0]:
                     marks.pop(0)
-                snaps.append((g.steps_done, g.generate(z_show)))
+                snaps.append((g.steps_done, g.generate(z_show, labels=y_show)))
 
         interrupted = False
         t0 = time.perf_counter()
         try:
             history = gan.fit(x_train, args.steps, args.batch_size, progress=not args.no_progress,
-                              log_every=max(1, min(args.steps // 200, 50)), callback=snapshot)
+                              log_every=max(1, min(args.steps // 200, 50)), callback=snapshot,
+                              labels=y_train)
         except KeyboardInterrupt:
             interrupted, history = True, gan.history
         except FloatingPointError as e:
             raise _Failure(f"training stopped: {e}") from None
         seconds = time.perf_counter() - t0
         if not snaps or snaps[-1][0] != gan.steps_done:
-            snaps.append((gan.steps_done, gan.generate(z_show)))
-    report = _write(gan, args, settings, history, snaps, z_show, out_dir, seconds, interrupted)
+            snaps.append((gan.steps_done, gan.generate(z_show, labels=y_show)))
+    report = _write(gan, args, settings, history, snaps, out_dir, seconds, interrupted)
     if interrupted:
         print(f"interrupted after {gan.steps_done} of {args.steps} steps; wrote "
               f"{', '.join(report['files'])} in {out_dir}", file=sys.stderr)
@@ -127,16 +148,25 @@ def train(args):
 
 def _evaluate(gan, args):
     """FD, classes, score and nearest-image distance of the samples and, as the floor,
-    of the held-out real digits (the same number of images on both sides)."""
+    of the held-out real digits (the same number of images on both sides). A conditional
+    GAN is asked for each digit in turn; the classifier's accuracy on the requested digits
+    stands beside its accuracy on the held-out real digits' labels."""
     x_train = datasets.mnist(split="train")
-    x_test = datasets.mnist(split="test")
+    x_test, y_test = datasets.mnist(split="test", labels=True)
     n = min(args.eval_samples, len(x_test))
     print("metrics: the digit classifier (trained on the first run, then cached)", flush=True)
     clf = metrics.DigitClassifier.for_mnist()
     feats = clf.features(x_train)
-    fake = gan.sample(n, seed=args.seed + 1).reshape((n,) + x_train.shape[1:])
+    requested = np.arange(n) % _CLASSES if args.conditional else None
+    fake = gan.sample(n, seed=args.seed + 1, labels=requested).reshape((n,) + x_train.shape[1:])
     real = x_test[:n]
     out = {"eval_samples": n, "classifier_accuracy": clf.accuracy}
+    if args.conditional:
+        hit = clf.predict(fake) == requested
+        out["requested_accuracy"] = float(hit.mean())
+        out["requested_accuracy_per_digit"] = [float(hit[requested == k].mean())
+                                               for k in range(_CLASSES)]
+        out["real_requested_accuracy"] = clf.score_accuracy(real, y_test[:n])
     for key, x in (("", fake), ("real_", real)):
         h = clf.class_histogram(x)
         out.update({
@@ -151,7 +181,7 @@ def _evaluate(gan, args):
     return out, fake
 
 
-def _plots(history, snaps, fake, out_dir, title):
+def _plots(history, snaps, out_dir, title, per_row):
     import matplotlib
     if "matplotlib.pyplot" not in sys.modules:
         matplotlib.use("Agg")
@@ -160,12 +190,17 @@ def _plots(history, snaps, fake, out_dir, title):
 
     written = []
     fig, ax = plt.subplots(figsize=(6, 6.4))
-    plot.image_grid(snaps[-1][1], 8, ax=ax)
-    ax.set_title(f"{title}\nstep {snaps[-1][0]}", fontsize="medium")
+    plot.image_grid(snaps[-1][1], per_row, ax=ax)
+    rows = ", one row per digit 0-9" if per_row == _CLASSES else ""
+    ax.set_title(f"{title}\nstep {snaps[-1][0]}{rows}", fontsize="medium")
     written.append(_save(fig, plt, out_dir, "samples.png"))
     fig, axes = plt.subplots(1, len(snaps), figsize=(2.4 * len(snaps), 2.8), squeeze=False)
     for ax, (step, images) in zip(axes[0], snaps):
-        plot.image_grid(images[:25], 5, ax=ax)
+        if per_row == _CLASSES:  # the first five columns of every digit's row
+            images = images.reshape((_CLASSES, _CLASSES) + images.shape[1:])[:, :5]
+            plot.image_grid(images.reshape((-1,) + images.shape[2:]), 5, ax=ax)
+        else:
+            plot.image_grid(images[:25], 5, ax=ax)
         ax.set_title(f"step {step}", fontsize="small")
     fig.suptitle(f"{title}: the same noise over training", fontsize="medium")
     written.append(_save(fig, plt, out_dir, "progress.png"))
@@ -185,16 +220,17 @@ def _save(fig, plt, out_dir, name):
     return name
 
 
-def _write(gan, args, settings, history, snaps, z_show, out_dir, seconds, interrupted):
+def _write(gan, args, settings, history, snaps, out_dir, seconds, interrupted):
     from .cli import _json_default
 
     gan.save(os.path.join(out_dir, "checkpoint.npz"))
-    numbers, fake = _evaluate(gan, args)
+    numbers, _ = _evaluate(gan, args)
     done = gan.steps_done
     report = {
         "cgan_version": __version__, "dataset": "mnist", "arch": args.arch,
         "objective": gan.loss, "options": gan.options, "steps": done, "steps_asked": args.steps,
-        "interrupted": interrupted, "batch_size": args.batch_size, "d_steps": gan.d_steps,
+        "interrupted": interrupted, "conditional": args.conditional,
+        "num_classes": gan.num_classes, "batch_size": args.batch_size, "d_steps": gan.d_steps,
         "channels": args.channels if args.arch == "dcgan" else None, "z_dim": args.z_dim,
         "spectral_norm": args.spectral_norm, "g_lr": gan.g_optimizer.lr,
         "d_lr": gan.d_optimizer.lr, "betas": settings["betas"], "seed": args.seed,
@@ -202,9 +238,12 @@ def _write(gan, args, settings, history, snaps, z_show, out_dir, seconds, interr
         "ms_per_step": 1000.0 * seconds / max(done, 1), **numbers,
         "snapshot_steps": [s for s, _ in snaps], "checkpoint": "checkpoint.npz",
     }
-    title = f"{gan.loss} {args.arch} on mnist, FD {numbers['fd']:.1f} (real {numbers['real_fd']:.1f})"
+    kind = "conditional " if args.conditional else ""
+    title = (f"{kind}{gan.loss} {args.arch} on mnist, FD {numbers['fd']:.1f} "
+             f"(real {numbers['real_fd']:.1f})")
     try:
-        report["plots"] = _plots(history, snaps, fake, out_dir, title)
+        report["plots"] = _plots(history, snaps, out_dir, title,
+                                 _CLASSES if args.conditional else 8)
     except ImportError:
         report["plots"] = []
         print('matplotlib is not installed: no PNGs written; pip install "cgan[plot]"')
@@ -217,6 +256,9 @@ def _write(gan, args, settings, history, snaps, z_show, out_dir, seconds, interr
           f"{numbers['classes_covered']}/10, score {numbers['score']:.2f} (real "
           f"{numbers['real_score']:.2f}); digit classifier accuracy "
           f"{100 * numbers['classifier_accuracy']:.1f}%")
+    if args.conditional:
+        print(f"requested digits recognised: {100 * numbers['requested_accuracy']:.1f}% (held-out "
+              f"real digits' labels: {100 * numbers['real_requested_accuracy']:.1f}%)")
     if not interrupted:
         print(f"wrote {', '.join(report['files'])} in {out_dir}")
     return report

@@ -23,7 +23,7 @@ __all__ = [
     "VirtualBatchNorm1d", "VirtualBatchNorm2d",
     "Flatten", "Unflatten", "Upsample", "Dropout", "Activation", "Sequential", "MLP",
     "Embedding", "Conditional", "MinibatchDiscrimination",
-    "SpectralNorm", "spectral_norm", "Parameter",
+    "SpectralNorm", "spectral_norm", "Parameter", "ModuleList",
     "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "ELU", "Softplus", "Identity",
     "config", "from_config", "module_types",
 ]
@@ -63,13 +63,35 @@ def spectral_norm(module, power_iterations=1, seed=None):
     A Linear, Conv2d or ConvTranspose2d comes back wrapped in a ``SpectralNorm``. A
     container (``Sequential``, ``MLP``) has every such layer wrapped in place and is
     returned itself; its parameters stay the same Tensors, so optimizers built on them
-    keep working."""
+    keep working.
+
+    A module written in Python has its layer attributes (and the items of its
+    ``ModuleList`` attributes) replaced. A forward that reaches layers through a plain
+    list, tuple or dict would still call the unnormalised layers, so such an attribute
+    holding a Linear or Conv2d is refused (TypeError, module unchanged): hold the layers
+    in a ``cgan.nn.ModuleList`` instead."""
     if isinstance(module, (Linear, Conv2d)):
         return SpectralNorm(module, power_iterations=power_iterations, seed=seed)
     if not isinstance(module, Module):
         raise TypeError(f"spectral_norm: expected a cgan.nn module, got {type(module).__name__}")
+    _refuse_hidden_layers(module, "")
     _normalise_children(module, power_iterations, seed, "")
     return module
+
+
+def _refuse_hidden_layers(module, prefix):
+    """Layers that spectral norm cannot replace: held by a Python module in a plain
+    container, where its forward would keep calling the raw layer."""
+    for attr, value in vars(module).items() if hasattr(module, "__dict__") else ():
+        items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else ()
+        if any(isinstance(v, (Linear, Conv2d)) for v in items):
+            raise TypeError(
+                f"spectral_norm: {type(module).__name__}.{attr} ({prefix + attr}) is a plain "
+                f"{type(value).__name__} holding layers; spectral norm replaces registered layers "
+                f"only, so a forward through this {type(value).__name__} would skip the "
+                f"normalisation. Hold them in cgan.nn.ModuleList([...]) instead")
+    for name, child in module.named_children():
+        _refuse_hidden_layers(child, prefix + name + ".")
 
 
 def _normalise_children(module, power_iterations, seed, prefix):
@@ -86,6 +108,52 @@ def _normalise_children(module, power_iterations, seed, prefix):
                                                      seed=child_seed))
         else:
             _normalise_children(child, power_iterations, seed, path + ".")
+
+
+class ModuleList(Module):
+    """A list of modules that registers its items, as torch.nn.ModuleList: held by a
+    Python module, the items' parameters are in ``parameters()`` and ``state_dict()``
+    (as "<attribute>.<index>.weight"), ``train()``/``eval()`` reach them, and
+    ``spectral_norm`` replaces them in place, so ``for layer in self.layers`` calls the
+    normalised layers. A container only: it has no forward of its own."""
+
+    def __init__(self, modules=()):
+        super().__init__()
+        self._count = 0
+        self.extend(modules)
+
+    def append(self, module):
+        if isinstance(module, dict):  # an item's config, as get_config() gives them
+            module = from_config(module)
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleList.append: expected a cgan.nn module, got {type(module).__name__}")
+        setattr(self, str(self._count), module)
+        self._count += 1
+        return self
+
+    def extend(self, modules):
+        for m in modules:
+            self.append(m)
+        return self
+
+    def __len__(self):
+        return self._count
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(self._count)[index]]
+        if not isinstance(index, int) or not -self._count <= index < self._count:
+            raise IndexError(f"ModuleList index {index!r} out of range for {self._count} modules")
+        return getattr(self, str(index % self._count))
+
+    def __iter__(self):
+        return (self[i] for i in range(self._count))
+
+    def get_config(self):
+        return {"modules": [config(m) for m in self]}
+
+    def forward(self, x):
+        raise TypeError("ModuleList is a container and has no forward: call its items")
 
 
 def Parameter(data):
