@@ -132,8 +132,58 @@ def iteration_gemms(wl):
     return wl["d_steps"] * d_step + g_step
 
 
+def dcgan_product_layers(wl, shape=(1, 28, 28)):
+    """Multiply-adds per sample of each product layer (Linear, Conv2d, ConvTranspose2d) of
+    the DCGAN G and D of a workload, in order; and for D the number of its leading layers
+    that feed a non-linear normalisation (LayerNorm / BatchNorm after the second conv)."""
+    c, (ci, h, _) = wl["channels"], shape
+    s = h // 4
+    conv = lambda c_in, c_out, size_out: c_out * size_out * size_out * c_in * 16  # 4x4 kernels
+    g = [wl["z"] * 2 * c * s * s,           # Linear z -> (2c, s, s)
+         conv(c, 2 * c, s),                 # ConvT 2c x s x s -> c x 2s x 2s (the adjoint of a conv)
+         conv(ci, c, 2 * s)]                # ConvT c x 2s x 2s -> ci x 4s x 4s
+    d = [conv(ci, c, 2 * s),                # Conv ci x 4s x 4s -> c x 2s x 2s
+         conv(c, 2 * c, s),                 # Conv c x 2s x 2s -> 2c x s x s
+         2 * c * s * s]                     # Linear -> 1
+    return g, d, 2
+
+
+def layer_passes(n_layers, fwd=True, dw=True, dx="hidden"):
+    """Which products one pass over a stack of layers needs, as (layer, kind) pairs; the
+    same rule as layer_gemms (every product of a layer costs its forward's FLOPs)."""
+    out = []
+    for i in range(n_layers):
+        out += [(i, "fwd")] if fwd else []
+        out += [(i, "dw")] if dw else []
+        out += [(i, "dx")] if dx == "all" or (dx == "hidden" and i > 0) else []
+    return out
+
+
+def dcgan_iteration_flops(wl):
+    """Analytic product FLOPs (Linear and convolution multiply-adds x 2) of one generator
+    iteration of a DCGAN workload, counted as iteration_gemms counts the MLPs. In the
+    penalty's double backward the LeakyReLU masks are constant, but LayerNorm is not
+    linear: the gradient of the penalty also flows back through the forward path of the
+    layers before the norm (a dW for each, a dX for those past the first)."""
+    g, d, pre_norm = dcgan_product_layers(wl)
+    B = wl["batch"]
+    d_step = [("g", p) for p in layer_passes(len(g), dw=False, dx="none")]
+    d_step += 2 * [("d", p) for p in layer_passes(len(d), dx="hidden")]
+    if wl["loss"] == "wgan-gp":
+        d_step += [("d", p) for p in layer_passes(len(d), dw=False, dx="all")]
+        d_step += [("d", p) for p in layer_passes(len(d), fwd=False, dx="all")]
+        d_step += [("d", p) for p in layer_passes(pre_norm, fwd=False, dx="hidden")]
+    g_step = [("g", p) for p in layer_passes(len(g), dx="hidden")]
+    g_step += [("d", p) for p in layer_passes(len(d), dw=False, dx="all")]
+    macs = {"g": g, "d": d}
+    return sum(2 * B * macs[net][i] for net, (i, _) in wl["d_steps"] * d_step + g_step)
+
+
 def iteration_flops(wl):
-    """Analytic GEMM FLOPs of one generator iteration."""
+    """Analytic product FLOPs of one generator iteration (matrix products and
+    convolutions; the elementwise work, norms and Adam are not counted)."""
+    if is_dcgan(wl):
+        return dcgan_iteration_flops(wl)
     return sum(2 * m * n * k for m, n, k, _, _ in iteration_gemms(wl))
 
 
@@ -344,7 +394,15 @@ class JaxRunner:
         import jax
         import jax.numpy as jnp
         self.jax, self.jnp, self.wl = jax, jnp, wl
-        to = lambda layers: [(jnp.asarray(W), jnp.asarray(b)) for W, b in layers]
+        if is_dcgan(wl):  # state_dicts: the trainable entries (running statistics are not)
+            to = lambda sd: {k: jnp.asarray(np.array(v)) for k, v in sd.items()
+                             if not k.endswith(("running_mean", "running_var", "num_batches_tracked"))}
+            g_spec, d_spec = self._dcgan_specs(data.shape[1:])
+            self.G_net = lambda p, x: self._sequential(g_spec, p, x)
+            self.D_net = lambda p, x: self._sequential(d_spec, p, x)
+        else:
+            to = lambda layers: [(jnp.asarray(W), jnp.asarray(b)) for W, b in layers]
+            self.G_net = self.D_net = self._mlp
         G, D = to(weights[0]), to(weights[1])
         zeros = lambda p: jax.tree_util.tree_map(jnp.zeros_like, p)
         self.state = dict(G=G, D=D, mG=zeros(G), vG=zeros(G), mD=zeros(D), vD=zeros(D),
@@ -363,6 +421,55 @@ class JaxRunner:
                 x = jnp.maximum(x, 0)
         return x
 
+    def _dcgan_specs(self, shape):
+        """cgan.nn.dcgan_generator / dcgan_discriminator for 28x28 as (layer, state_dict
+        prefix) lists, the indices of TorchRunner._dcgan's nn.Sequential."""
+        c, s = self.wl["channels"], shape[1] // 4
+        g = [("linear", "0"), ("unflatten", (2 * c, s, s)), ("batchnorm", "2"), ("relu", None),
+             ("conv_transpose", "4"), ("batchnorm", "5"), ("relu", None), ("conv_transpose", "7"),
+             ("tanh", None)]
+        d = [("conv", "0"), ("leaky_relu", None), ("conv", "2"),
+             ("batchnorm" if self.wl["d_norm"] == "batch" else "layernorm", "3"), ("leaky_relu", None),
+             ("flatten", None), ("linear", "6")]
+        return g, d
+
+    def _sequential(self, spec, p, x):
+        """The layers of `spec` in training mode (batch norm from the batch's statistics,
+        biased variance, eps 1e-5, as torch and cgan); convolutions 4x4, stride 2, pad 1."""
+        jax, jnp = self.jax, self.jnp
+        lax = jax.lax
+        dn = ("NCHW", "OIHW", "NCHW")
+        for kind, k in spec:
+            if kind == "linear":
+                x = x @ p[k + ".weight"].T + p[k + ".bias"]
+            elif kind == "unflatten":
+                x = x.reshape((x.shape[0],) + k)
+            elif kind == "flatten":
+                x = x.reshape(x.shape[0], -1)
+            elif kind == "conv":
+                x = lax.conv_general_dilated(x, p[k + ".weight"], (2, 2), [(1, 1), (1, 1)], dimension_numbers=dn)
+                x = x + p[k + ".bias"][None, :, None, None]
+            elif kind == "conv_transpose":  # torch's (in, out, kh, kw) weight: the conv's adjoint
+                w = jnp.flip(p[k + ".weight"], (2, 3)).transpose(1, 0, 2, 3)
+                x = lax.conv_general_dilated(x, w, (1, 1), [(2, 2), (2, 2)], lhs_dilation=(2, 2),
+                                             dimension_numbers=dn)
+                x = x + p[k + ".bias"][None, :, None, None]
+            elif kind in ("batchnorm", "layernorm"):
+                axes = (0, 2, 3) if kind == "batchnorm" else (1, 2, 3)
+                mean = x.mean(axes, keepdims=True)
+                var = ((x - mean) ** 2).mean(axes, keepdims=True)
+                w, b = p[k + ".weight"], p[k + ".bias"]
+                if kind == "batchnorm":
+                    w, b = w[None, :, None, None], b[None, :, None, None]
+                x = (x - mean) / jnp.sqrt(var + 1e-5) * w + b
+            elif kind == "relu":
+                x = jnp.maximum(x, 0)
+            elif kind == "leaky_relu":
+                x = jnp.where(x > 0, x, 0.2 * x)
+            elif kind == "tanh":
+                x = jnp.tanh(x)
+        return x
+
     def _adam(self, p, g, m, v, t):
         """torch's Adam arithmetic, on a pytree."""
         jax, jnp = self.jax, self.jnp
@@ -378,17 +485,18 @@ class JaxRunner:
         return p, m, v, t
 
     def _d_loss(self, Dp, real, fake, eps):
-        jax, jnp, mlp = self.jax, self.jnp, self._mlp
+        jax, jnp, D = self.jax, self.jnp, self.D_net
         if self.wl["loss"] == "wgan-gp":
-            critic = mlp(Dp, fake).mean() - mlp(Dp, real).mean()
+            critic = D(Dp, fake).mean() - D(Dp, real).mean()
             x_hat = eps * real + (1 - eps) * fake
-            g = jax.grad(lambda x: mlp(Dp, x).sum())(x_hat)
-            return critic + LAMBDA_GP * ((jnp.sqrt((g * g).sum(axis=1)) - 1) ** 2).mean()
+            g = jax.grad(lambda x: D(Dp, x).sum())(x_hat)
+            norm = jnp.sqrt((g * g).sum(axis=tuple(range(1, g.ndim))))  # per sample
+            return critic + LAMBDA_GP * ((norm - 1) ** 2).mean()
         sp = jax.nn.softplus
-        return sp(-mlp(Dp, real)).mean() + sp(mlp(Dp, fake)).mean()
+        return sp(-D(Dp, real)).mean() + sp(D(Dp, fake)).mean()
 
     def _g_loss(self, Gp, Dp, z):
-        v = self._mlp(Dp, self._mlp(Gp, z))
+        v = self.D_net(Dp, self.G_net(Gp, z))
         if self.wl["loss"] == "wgan-gp":
             return -v.mean()
         return self.jax.nn.softplus(-v).mean()
@@ -397,7 +505,7 @@ class JaxRunner:
         jax = self.jax
         s = dict(s)
         for k in range(self.wl["d_steps"]):
-            fake = jax.lax.stop_gradient(self._mlp(s["G"], zs[k]))
+            fake = jax.lax.stop_gradient(self.G_net(s["G"], zs[k]))
             ld, gD = jax.value_and_grad(self._d_loss)(s["D"], reals[k], fake, epss[k] if epss else None)
             s["D"], s["mD"], s["vD"], s["tD"] = self._adam(s["D"], gD, s["mD"], s["vD"], s["tD"])
         lg, gG = jax.value_and_grad(self._g_loss)(s["G"], s["D"], zg)
@@ -406,11 +514,12 @@ class JaxRunner:
 
     def _random_iteration(self, s, key):
         jax, wl = self.jax, self.wl
-        B, zd, n = wl["batch"], wl["g"][0], self.data.shape[0]
+        B, zd, n = wl["batch"], z_dim(wl), self.data.shape[0]
+        eps_shape = (B,) + (1,) * (self.data.ndim - 1)  # one interpolation weight per sample
         keys = jax.random.split(key, 3 * wl["d_steps"] + 2)
         reals = [self.data[jax.random.randint(keys[3 * k], (B,), 0, n)] for k in range(wl["d_steps"])]
         zs = [jax.random.normal(keys[3 * k + 1], (B, zd)) for k in range(wl["d_steps"])]
-        epss = ([jax.random.uniform(keys[3 * k + 2], (B, 1)) for k in range(wl["d_steps"])]
+        epss = ([jax.random.uniform(keys[3 * k + 2], eps_shape) for k in range(wl["d_steps"])]
                 if wl["loss"] == "wgan-gp" else [])
         zg = jax.random.normal(keys[-2], (B, zd))
         s, ld, lg = self._iteration(s, reals, zs, epss, zg)
@@ -442,7 +551,7 @@ def make_runners(wl, data, threads, libs):
     runners = [c]
     if "torch" in libs:
         runners.append(TorchRunner(wl, data, threads, w))
-    if "jax" in libs and not is_dcgan(wl):  # JaxRunner is MLP-only
+    if "jax" in libs:
         runners.append(JaxRunner(wl, data, threads, w))
     return runners
 
@@ -772,8 +881,6 @@ def main():
     if not args.no_memory:
         for wid in wids:
             for lib in libs:
-                if lib == "jax" and is_dcgan(WORKLOADS[wid]):
-                    continue
                 memory[(wid, lib)] = run_child("memory", 2, lib, str(wid), args.quick, f"m{wid}{lib}")
                 print(f"  memory workload {wid} {lib}: {memory[(wid, lib)]}", flush=True)
     text = render(results, memory, libs, wids, sys.argv[1:], args.quick)
