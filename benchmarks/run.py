@@ -227,7 +227,7 @@ class CganRunner:
         else:
             self.G = cgan.nn.MLP(wl["g"][0], wl["g"][1:-1], wl["g"][-1], activation="relu", seed=0)
             self.D = cgan.nn.MLP(wl["d"][0], wl["d"][1:-1], wl["d"][-1], activation="relu", seed=1)
-        kw = dict(lr=wl["lr"], betas=wl["betas"])
+        kw = dict(lr=wl["lr"], betas=wl["betas"], eps=wl.get("adam_eps", 1e-8))
         self.gan = cgan.GAN(self.G, self.D, loss=wl["loss"], z_dim=z_dim(wl), d_steps=wl["d_steps"],
                             seed=0, g_optimizer=cgan.optim.Adam(self.G.parameters(), **kw),
                             d_optimizer=cgan.optim.Adam(self.D.parameters(), **kw))
@@ -287,7 +287,7 @@ class TorchRunner:
             self.G, self.D = self._dcgan(weights[0], "G", data.shape[1:]), self._dcgan(weights[1], "D", data.shape[1:])
         else:
             self.G, self.D = self._mlp(weights[0]), self._mlp(weights[1])
-        kw = dict(lr=wl["lr"], betas=wl["betas"])
+        kw = dict(lr=wl["lr"], betas=wl["betas"], eps=wl.get("adam_eps", 1e-8))
         self.g_opt = torch.optim.Adam(self.G.parameters(), **kw)
         self.d_opt = torch.optim.Adam(self.D.parameters(), **kw)
         self.x_all = torch.from_numpy(data)
@@ -474,7 +474,7 @@ class JaxRunner:
         """torch's Adam arithmetic, on a pytree."""
         jax, jnp = self.jax, self.jnp
         b1, b2 = self.wl["betas"]
-        lr, eps = self.wl["lr"], 1e-8
+        lr, eps = self.wl["lr"], self.wl.get("adam_eps", 1e-8)
         t = t + 1
         bc1 = 1 - b1 ** t.astype(jnp.float32)
         bc2 = 1 - b2 ** t.astype(jnp.float32)
