@@ -319,9 +319,9 @@ class TorchRunner:
                               nn.BatchNorm2d(2 * c), nn.ReLU(), nn.ConvTranspose2d(2 * c, c, 4, 2, 1),
                               nn.BatchNorm2d(c), nn.ReLU(), nn.ConvTranspose2d(c, ci, 4, 2, 1), nn.Tanh())
         else:
-            norm = nn.BatchNorm2d(2 * c) if wl["d_norm"] == "batch" else nn.LayerNorm((2 * c, s, s))
+            norm = {"batch": [nn.BatchNorm2d(2 * c)], "layer": [nn.LayerNorm((2 * c, s, s))], "none": []}
             m = nn.Sequential(nn.Conv2d(ci, c, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(c, 2 * c, 4, 2, 1),
-                              norm, nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(2 * c * s * s, 1))
+                              *norm[wl["d_norm"]], nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(2 * c * s * s, 1))
         m.load_state_dict({k: self.torch.from_numpy(np.array(v)) for k, v in state.items()}, strict=True)
         return m
 
@@ -445,9 +445,9 @@ class JaxRunner:
         g = [("linear", "0"), ("unflatten", (2 * c, s, s)), ("batchnorm", "2"), ("relu", None),
              ("conv_transpose", "4"), ("batchnorm", "5"), ("relu", None), ("conv_transpose", "7"),
              ("tanh", None)]
-        d = [("conv", "0"), ("leaky_relu", None), ("conv", "2"),
-             ("batchnorm" if self.wl["d_norm"] == "batch" else "layernorm", "3"), ("leaky_relu", None),
-             ("flatten", None), ("linear", "6")]
+        norm = {"batch": [("batchnorm", "3")], "layer": [("layernorm", "3")], "none": []}[self.wl["d_norm"]]
+        d = [("conv", "0"), ("leaky_relu", None), ("conv", "2")] + norm + [
+             ("leaky_relu", None), ("flatten", None), ("linear", "6" if norm else "5")]
         return g, d
 
     def _sequential(self, spec, p, x):
