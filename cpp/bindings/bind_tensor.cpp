@@ -8,6 +8,7 @@
 #include "ops/ops.hpp"
 #include "tensor/kernels.hpp"
 #include "tensor/parallel.hpp"
+#include "tensor/precision.hpp"
 #include "tensor/rng.hpp"
 
 namespace cgan::bind {
@@ -244,6 +245,26 @@ void bind_tensor(py::module_& m) {
         "Threads for cgan's parallel loops and matrix products, in every Python thread "
         "(1 <= n <= 8x the hardware threads).");
   m.def("get_num_threads", &get_num_threads);
+  m.def("set_matmul_precision", [](py::handle precision) {
+          if (!py::isinstance<py::str>(precision))
+            throw TypeError("set_matmul_precision: precision must be a string (\"float32\" or \"bf16\"), got " +
+                            py::str(py::type::of(precision)).cast<std::string>());
+          kernels::set_matmul_precision(precision.cast<std::string>());
+        }, "precision"_a,
+        "Precision of matrix products and convolutions: \"float32\" (default) or \"bf16\" "
+        "(bfloat16 products, float32 accumulation; needs AVX512_BF16 or AMX-BF16, detected at "
+        "run time). RuntimeError naming the missing CPU feature when it cannot run here; the "
+        "precision then stays as it was.");
+  m.def("get_matmul_precision", [] { return kernels::matmul_precision_name(kernels::get_matmul_precision()); });
+  m.def("cpu_features", [] {
+          const auto& f = kernels::cpu_features();
+          py::dict d;
+          d["avx2_fma"] = f.avx2_fma;
+          d["avx512f"] = f.avx512f;
+          d["avx512_bf16"] = f.avx512_bf16;
+          d["amx_bf16"] = f.amx_bf16;
+          return d;
+        }, "The CPU features cgan's kernels can use here (cpuid, and the OS saving their registers).");
   m.def("_threads_in_parallel_region", [] {
           py::gil_scoped_release nogil;
           return threads_in_parallel_region();

@@ -22,57 +22,79 @@ using CMap = Eigen::Map<const RowMat<T>>;
 // Column matrix of one image: row (ci, i, j) (ck rows), column (oh, ow) (ho wo columns),
 // entry x[ci, oh sh + i - ph, ow sw + j - pw], 0 where that falls in the padding.
 //
-// The geometry is the same for every channel and image, so it is worked out once per
-// call: for each kernel offset (i, j) and output position (oh, ow), the offset of the
-// input pixel in its channel plane, or -1 in the padding. A row of the column matrix is
-// then one flat gather, however small the image (7x7 rows are too short for per-row
-// bounds arithmetic to pay off).
+// Both directions work on a padded copy of the image's planes, (c, h + 2 ph, w + 2 pw)
+// with zero borders: every patch pixel then exists, so a row of the column matrix is
+// one branch-free gather (and col2im one branch-free scatter-add) through a table of
+// offsets. The geometry is the same for every channel and image, so the table is worked
+// out once per call: for each kernel offset (i, j) and output position (oh, ow), the
+// offset of the patch pixel in a padded plane. (A per-pixel "inside?" test instead cost
+// a mispredicted branch at every border pixel of these small 7x7 / 14x14 images.)
+struct Padded {
+  int64_t hp, wp;
+  int64_t plane() const { return hp * wp; }
+};
+Padded padded(const ConvDims& d) { return {d.h + 2 * d.ph, d.w + 2 * d.pw}; }
+
 std::vector<int32_t> patch_offsets(const ConvDims& d) {
-  const int64_t L = d.l();
+  const int64_t L = d.l(), wp = padded(d).wp;
   std::vector<int32_t> off(static_cast<size_t>(d.kh * d.kw * L));
   for (int64_t i = 0; i < d.kh; ++i)
     for (int64_t j = 0; j < d.kw; ++j) {
       int32_t* o = off.data() + (i * d.kw + j) * L;
       for (int64_t oh = 0; oh < d.ho; ++oh)
-        for (int64_t ow = 0; ow < d.wo; ++ow) {
-          const int64_t ih = oh * d.sh + i - d.ph, iw = ow * d.sw + j - d.pw;
-          const bool inside = ih >= 0 && ih < d.h && iw >= 0 && iw < d.w;
-          o[oh * d.wo + ow] = inside ? static_cast<int32_t>(ih * d.w + iw) : -1;
-        }
+        for (int64_t ow = 0; ow < d.wo; ++ow)  // (ih + ph, iw + pw) lies inside the padded plane
+          o[oh * d.wo + ow] = static_cast<int32_t>((oh * d.sh + i) * wp + ow * d.sw + j);
     }
   return off;
 }
 
-// cols (ck, ld; the image's ho wo columns come first) = the column matrix of x (c, h, w).
-// Writes every entry (padding as 0), so the buffer needs no zero fill.
+// xp (c, hp, wp) interior <- x (c, h, w). The borders are left as they are: zero, from
+// the scratch buffer's one-time fill, since nothing else writes there.
 template <class T>
-void im2col(const T* __restrict x, const ConvDims& d, const int32_t* __restrict off,
+void pad_image(const T* __restrict x, const ConvDims& d, T* __restrict xp) {
+  const Padded pd = padded(d);
+  for (int64_t ci = 0; ci < d.c; ++ci)
+    for (int64_t ih = 0; ih < d.h; ++ih)
+      std::copy(x + (ci * d.h + ih) * d.w, x + (ci * d.h + ih + 1) * d.w,
+                xp + ci * pd.plane() + (ih + d.ph) * pd.wp + d.pw);
+}
+
+// cols (ck, ld; the image's ho wo columns come first) = the column matrix of the padded
+// image xp (c, hp, wp). Writes every entry, so the buffer needs no zero fill.
+template <class T>
+void im2col(const T* __restrict xp, const ConvDims& d, const int32_t* __restrict off,
             T* __restrict cols, int64_t ld) {
-  const int64_t L = d.l(), kk = d.kh * d.kw, plane = d.h * d.w;
+  const int64_t L = d.l(), kk = d.kh * d.kw, plane = padded(d).plane();
   for (int64_t ci = 0; ci < d.c; ++ci) {
-    const T* xc = x + ci * plane;
+    const T* xc = xp + ci * plane;
     for (int64_t q = 0; q < kk; ++q) {
       T* __restrict r = cols + (ci * kk + q) * ld;
       const int32_t* o = off + q * L;
-      for (int64_t l = 0; l < L; ++l) r[l] = o[l] >= 0 ? xc[o[l]] : T(0);
+      for (int64_t l = 0; l < L; ++l) r[l] = xc[o[l]];
     }
   }
 }
 
-// x (c, h, w) += the image that the column matrix cols (ck, ld) scatters to (the adjoint
-// of im2col). Always in the same order, so the sums are repeatable.
+// x (c, h, w) = start[ci] + the image that the column matrix cols (ck, ld) scatters to
+// (the adjoint of im2col), summed in the padded buffer xp (c, hp, wp), whose borders
+// collect the padding's share and are dropped. Each pixel starts from start[ci] (0
+// without a bias) and adds its terms in (ci, q, l) order: repeatable sums.
 template <class T>
 void col2im(const T* __restrict cols, const ConvDims& d, const int32_t* __restrict off,
-            int64_t ld, T* __restrict x) {
-  const int64_t L = d.l(), kk = d.kh * d.kw, plane = d.h * d.w;
+            int64_t ld, const T* start, T* __restrict xp, T* __restrict x) {
+  const Padded pd = padded(d);
+  const int64_t L = d.l(), kk = d.kh * d.kw;
   for (int64_t ci = 0; ci < d.c; ++ci) {
-    T* xc = x + ci * plane;
+    T* xc = xp + ci * pd.plane();
+    std::fill(xc, xc + pd.plane(), start ? start[ci] : T(0));
     for (int64_t q = 0; q < kk; ++q) {
-      const T* r = cols + (ci * kk + q) * ld;
-      const int32_t* o = off + q * L;
-      for (int64_t l = 0; l < L; ++l)
-        if (o[l] >= 0) xc[o[l]] += r[l];
+      const T* __restrict r = cols + (ci * kk + q) * ld;
+      const int32_t* __restrict o = off + q * L;
+      for (int64_t l = 0; l < L; ++l) xc[o[l]] += r[l];  // one kernel offset: distinct pixels
     }
+    for (int64_t ih = 0; ih < d.h; ++ih)
+      std::copy(xc + (ih + d.ph) * pd.wp + d.pw, xc + (ih + d.ph) * pd.wp + d.pw + d.w,
+                x + (ci * d.h + ih) * d.w);
   }
 }
 
@@ -170,17 +192,20 @@ void pack_rows(const T* src, int64_t r, int64_t L, int64_t k, T* dst) {
       std::copy(src + (t * r + i) * L, src + (t * r + i + 1) * L, dst + i * k * L + t * L);
 }
 
-// Per-piece scratch: the column block, a block of rows (o, nb L), the GEMM's panels.
+// Per-piece scratch: the column block, a block of rows (o, nb L), the GEMM's panels and
+// one padded image (c, hp, wp), zero-filled once (im2col relies on its zero borders).
 template <class T>
 struct Scratch {
   Tensor buf;
-  T *cols, *rows, *gemm;
+  T *cols, *rows, *gemm, *pad;
   Scratch(const ConvDims& d, int64_t nb, int64_t gemm_numel) {
-    const int64_t nc = d.ck() * nb * d.l(), nr = d.o * nb * d.l();
-    buf = Tensor::empty({nc + nr + gemm_numel}, dtype_of<T>());
+    const int64_t nc = d.ck() * nb * d.l(), nr = d.o * nb * d.l(), np = d.c * padded(d).plane();
+    buf = Tensor::empty({nc + nr + gemm_numel + np}, dtype_of<T>());
     cols = buf.data<T>();
     rows = cols + nc;
     gemm = rows + nr;
+    pad = gemm + gemm_numel;
+    std::fill(pad, pad + np, T(0));
   }
 };
 
@@ -203,7 +228,10 @@ void forward(const T* x, const T* w, const T* bias, T* y, const ConvDims& d) {
     Scratch<T>& s = bufs[p];
     for (int64_t n0 = pc.begin(p); n0 < pc.end(p); n0 += nb) {
       const int64_t k = std::min(nb, pc.end(p) - n0), ld = k * L;
-      for (int64_t t = 0; t < k; ++t) im2col(x + (n0 + t) * in_img, d, off.data(), s.cols + t * L, ld);
+      for (int64_t t = 0; t < k; ++t) {
+        pad_image(x + (n0 + t) * in_img, d, s.pad);
+        im2col(s.pad, d, off.data(), s.cols + t * L, ld);
+      }
       // (o, k L) = (o, ck) @ (ck, k L), straight into y when the block is one image.
       T* yb = k == 1 ? y + n0 * d.o * L : s.rows;
       if (bias)
@@ -235,12 +263,7 @@ void backward_input(const T* g, const T* w, const T* bias, T* dx, const ConvDims
       }
       // (ck, k L) = (o, ck)^T @ (o, k L), then scattered back onto each image.
       gemm(ck, ld, d.o, Strided<T>{w, 1, ck}, Strided<T>{gb, ld, 1}, s.cols, ld, false, s.gemm);
-      for (int64_t t = 0; t < k; ++t) {
-        T* xn = dx + (n0 + t) * in_img;
-        for (int64_t ci = 0; ci < d.c; ++ci)
-          std::fill(xn + ci * d.h * d.w, xn + (ci + 1) * d.h * d.w, bias ? bias[ci] : T(0));
-        col2im(s.cols + t * L, d, off.data(), ld, xn);
-      }
+      for (int64_t t = 0; t < k; ++t) col2im(s.cols + t * L, d, off.data(), ld, bias, s.pad, dx + (n0 + t) * in_img);
     }
   });
 }
@@ -263,7 +286,10 @@ void backward_weight(const T* x, const T* g, T* dw, const ConvDims& d) {
     for (int64_t n0 = pc.begin(p); n0 < pc.end(p); n0 += nb) {
       const int64_t k = std::min(nb, pc.end(p) - n0), ld = k * L;
       // cols (ck, k L) and g (o, k L): the block's images side by side.
-      for (int64_t t = 0; t < k; ++t) im2col(x + (n0 + t) * in_img, d, off.data(), s.cols + t * L, ld);
+      for (int64_t t = 0; t < k; ++t) {
+        pad_image(x + (n0 + t) * in_img, d, s.pad);
+        im2col(s.pad, d, off.data(), s.cols + t * L, ld);
+      }
       pack_rows(g + n0 * d.o * L, d.o, L, k, s.rows);
       // (o, ck) += (o, k L) @ (ck, k L)^T
       gemm(d.o, ck, ld, Strided<T>{s.rows, ld, 1}, Strided<T>{s.cols, 1, ld}, part, ck, true, s.gemm);

@@ -9,11 +9,14 @@ from ._core import (
     RNG,
     Tensor,
     __version__,
+    cpu_features,
+    get_matmul_precision,
     get_num_threads,
     grad,
     is_grad_enabled,
     set_flush_denormal,
     set_grad_enabled,
+    set_matmul_precision,
     set_num_threads,
     tensor,
 )
@@ -24,7 +27,8 @@ from .sweep import sweep  # cgan.sweep(...); cgan.sweep.report etc. (needs the [
 
 __all__ = [
     "RNG", "Tensor", "tensor", "grad", "no_grad", "enable_grad", "is_grad_enabled",
-    "set_grad_enabled", "set_flush_denormal", "set_num_threads", "get_num_threads", "ops", "nn", "optim", "GAN",
+    "set_grad_enabled", "set_flush_denormal", "set_num_threads", "get_num_threads",
+    "set_matmul_precision", "get_matmul_precision", "cpu_features", "ops", "nn", "optim", "GAN",
     "datasets", "metrics", "losses", "divergences", "plot", "sweep", "__version__",
 ]
 

@@ -1,0 +1,92 @@
+#include "precision.hpp"
+
+#include <atomic>
+#include <stdexcept>
+
+#include "errors.hpp"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#define CGAN_X86 1
+#endif
+
+namespace cgan::kernels {
+
+namespace {
+
+#ifdef CGAN_X86
+// Extended control register 0: which register states the OS saves on a context switch.
+unsigned long long xcr0() {
+  unsigned int lo, hi;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  return (static_cast<unsigned long long>(hi) << 32) | lo;
+}
+
+CpuFeatures detect() {
+  CpuFeatures f;
+  unsigned int a, b, c, d;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return f;
+  const bool fma = c & (1u << 12), osxsave = c & (1u << 27), avx = c & (1u << 28);
+  if (!osxsave || !avx) return f;
+  const unsigned long long x = xcr0();
+  const bool os_ymm = (x & 0x6) == 0x6;             // SSE and AVX state
+  const bool os_zmm = (x & 0xe6) == 0xe6;           // plus opmask and the ZMM halves
+  const bool os_tiles = (x & 0x60000) == 0x60000;   // AMX TILECFG and TILEDATA
+  if (__get_cpuid_max(0, nullptr) < 7) return f;
+  __cpuid_count(7, 0, a, b, c, d);
+  f.avx2_fma = os_ymm && fma && (b & (1u << 5));
+  f.avx512f = os_zmm && (b & (1u << 16));
+  // AMX-BF16 is leaf 7 EDX bit 22, AMX-TILE bit 24. (Linux also wants a per-process
+  // arch_prctl(ARCH_REQ_XCOMP_PERM) before the first tile instruction: a kernel's job.)
+  f.amx_bf16 = os_tiles && (d & (1u << 22)) && (d & (1u << 24));
+  const unsigned int max_sub = a;
+  if (max_sub >= 1) {
+    __cpuid_count(7, 1, a, b, c, d);
+    f.avx512_bf16 = f.avx512f && (a & (1u << 5));  // leaf 7 sub-leaf 1 EAX bit 5
+  }
+  return f;
+}
+#else
+CpuFeatures detect() { return {}; }
+#endif
+
+// Read by every product; set rarely (from Python, usually once).
+std::atomic<MatmulPrecision> g_precision{MatmulPrecision::float32};
+
+}  // namespace
+
+const CpuFeatures& cpu_features() {
+  static const CpuFeatures f = detect();
+  return f;
+}
+
+std::string matmul_precision_name(MatmulPrecision p) {
+  return p == MatmulPrecision::bf16 ? "bf16" : "float32";
+}
+
+MatmulPrecision get_matmul_precision() { return g_precision.load(std::memory_order_relaxed); }
+
+void set_matmul_precision(const std::string& name) {
+  if (name == "float32") {
+    g_precision.store(MatmulPrecision::float32);
+    return;
+  }
+  if (name != "bf16")
+    throw ValueError("set_matmul_precision: precision must be \"float32\" or \"bf16\", got \"" + name +
+                     "\"" + (name == "bfloat16" || name == "bf16_float32" ? " (did you mean \"bf16\"?)" : ""));
+  const CpuFeatures& f = cpu_features();
+  if (!f.avx512_bf16 && !f.amx_bf16)
+    throw std::runtime_error(
+        "set_matmul_precision(\"bf16\"): this CPU has neither AVX512_BF16 nor AMX-BF16 "
+        "(cpuid; AVX-512 Foundation: " + std::string(f.avx512f ? "yes" : "no") +
+        "), so bfloat16 products would be emulated and slower than float32; the precision "
+        "stays \"float32\"");
+  // The CPU can do it, but cgan has no AVX512_BF16 / AMX kernels yet: say so rather than
+  // run float32 under a bf16 label.
+  throw std::runtime_error(
+      std::string("set_matmul_precision(\"bf16\"): this CPU has ") +
+      (f.amx_bf16 ? "AMX-BF16" : "AVX512_BF16") +
+      ", but this build of cgan has no bfloat16 kernels yet; the precision stays \"float32\"");
+}
+
+}  // namespace cgan::kernels
