@@ -49,7 +49,7 @@ void bind_gan(py::module_& m) {
       .def(py::init([](nn::ModulePtr G, nn::ModulePtr D, std::shared_ptr<optim::Optimizer> g_opt,
                        std::shared_ptr<optim::Optimizer> d_opt, std::string loss, int64_t z_dim,
                        std::string prior, int64_t d_steps, int64_t g_steps, uint64_t seed,
-                       py::dict options, py::object objective) {
+                       py::dict options, py::object objective, int64_t pack) {
              gan::GANConfig c;
              c.loss = loss;
              c.options = objective_options(options);
@@ -58,6 +58,7 @@ void bind_gan(py::module_& m) {
              c.d_steps = d_steps;
              c.g_steps = g_steps;
              c.seed = seed;
+             c.pack = pack;
              // An objective object: a built-in one (cgan.losses.get) is used as it is;
              // anything else is called back in Python.
              std::shared_ptr<gan::Objective> obj;
@@ -66,7 +67,8 @@ void bind_gan(py::module_& m) {
              return std::make_shared<gan::GAN>(G, D, g_opt, d_opt, c, obj);
            }),
            "generator"_a, "discriminator"_a, "g_optimizer"_a, "d_optimizer"_a, "loss"_a,
-           "z_dim"_a, "prior"_a, "d_steps"_a, "g_steps"_a, "seed"_a, "options"_a, "objective"_a = py::none())
+           "z_dim"_a, "prior"_a, "d_steps"_a, "g_steps"_a, "seed"_a, "options"_a, "objective"_a = py::none(),
+           "pack"_a = 1)
       .def("step", [](gan::GAN& g, py::handle real, py::handle labels) {
              Tensor t = to_tensor(real, g.generator()->dtype(), "real_batch");
              auto y = labels_value(labels);

@@ -5,6 +5,7 @@
 
 #include "../autograd/engine.hpp"
 #include "../nn/conditional.hpp"
+#include "../ops/ops.hpp"
 #include "../tensor/kernels.hpp"
 
 namespace cgan::gan {
@@ -63,25 +64,59 @@ GAN::GAN(nn::ModulePtr G, nn::ModulePtr D, std::shared_ptr<optim::Optimizer> g_o
   } catch (const ValueError& e) {
     throw ValueError("GAN: the generator cannot take noise " + nn::batch_shape_str({cfg.z_dim}) + ": " + e.what());
   }
+  if (cfg.pack < 1) throw ValueError("GAN: pack must be >= 1, got " + std::to_string(cfg.pack));
+  if (data_shape_.empty()) throw ValueError("GAN: the generator's samples have no feature axis");
+  const Shape d_in = packed_shape();
   Shape dout;
   try {
-    dout = D_->out_shape(data_shape_);
+    dout = D_->out_shape(d_in);
   } catch (const ValueError& e) {
+    if (cfg.pack > 1)
+      throw ValueError("GAN: with pack=" + std::to_string(cfg.pack) + " the discriminator sees " +
+                       std::to_string(cfg.pack) + " samples " + nn::batch_shape_str(data_shape_) +
+                       " concatenated, so it must take " + nn::batch_shape_str(d_in) + " (" +
+                       std::to_string(cfg.pack) + (data_shape_.size() == 1 ? " * d features" : " * C channels") +
+                       "), but it cannot: " + e.what());
     throw ValueError("GAN: the generator makes " + nn::batch_shape_str(data_shape_) +
                      " but the discriminator cannot take it: " + e.what());
   }
-  Shape want = obj_->d_out_shape(data_shape_);
+  Shape want = obj_->d_out_shape(d_in);
   if (dout != want)
     throw ValueError("GAN: loss '" + obj_->name() + "' needs a discriminator output of shape " +
-                     nn::batch_shape_str(want) + ", got " + nn::batch_shape_str(dout) + " for data " +
-                     nn::batch_shape_str(data_shape_));
+                     nn::batch_shape_str(want) + ", got " + nn::batch_shape_str(dout) + " for " +
+                     (cfg.pack > 1 ? "packed data " : "data ") + nn::batch_shape_str(d_in));
   int64_t gc = nn::num_classes(*G_), dc = nn::num_classes(*D_);
   if (gc != dc)
     throw ValueError("GAN: the generator is conditioned on " + std::to_string(gc) +
                      " classes and the discriminator on " + std::to_string(dc) +
                      " (0 = unconditional); both or neither take labels");
   classes_ = gc;
+  // A pack mixes samples of different classes; which label would D be given?
+  if (classes_ && cfg.pack > 1)
+    throw ValueError("GAN: pack > 1 is not defined for a conditional GAN (a pack would mix the "
+                     "labels of its samples); use pack=1 with num_classes");
   if (G_->dtype() != D_->dtype()) throw TypeError("GAN: generator and discriminator dtypes differ");
+}
+
+Shape GAN::packed_shape() const {
+  Shape s = data_shape_;
+  s[0] *= cfg_.pack;
+  return s;
+}
+
+void GAN::check_packable(int64_t n, const char* what) const {
+  if (n % cfg_.pack != 0)
+    throw ValueError(std::string(what) + " is " + std::to_string(n) + ", not a multiple of pack=" +
+                     std::to_string(cfg_.pack) + " (the discriminator sees groups of " +
+                     std::to_string(cfg_.pack) + " samples)");
+}
+
+Var GAN::pack(const Var& x) const {
+  if (cfg_.pack == 1) return x;
+  Shape s = x.shape();
+  s[0] /= cfg_.pack;
+  s[1] *= cfg_.pack;
+  return ops::reshape(x, s);
 }
 
 Tensor GAN::noise(int64_t n, Rng& rng) const {
@@ -133,7 +168,7 @@ std::pair<DLoss, double> GAN::d_update(const Tensor& real, const Labels& labels)
     fake = G_->forward(Var(noise(real.shape()[0], rng_)));
   }
   d_opt_->zero_grad();
-  DLoss r = obj_->d_loss(*D_, Var(real), fake, rng_);
+  DLoss r = obj_->d_loss(*D_, pack(Var(real)), pack(fake), rng_);
   check_finite(r.loss.data().item(), "the discriminator loss");
   // Every D parameter frozen by the user (G trained against a fixed D, the lecture's
   // Helvetica scenario): D stays exactly as it is, weight clipping included.
@@ -154,7 +189,7 @@ std::pair<double, double> GAN::g_update(int64_t batch, const Labels& labels) {
     FrozenParams frozen(*D_);
     Var fake = G_->forward(Var(noise(batch, rng_)));
     nn::FreezeRunningState frozen_state;  // D is not being updated
-    loss = obj_->g_loss(*D_, fake);
+    loss = obj_->g_loss(*D_, pack(fake));
     check_finite(loss.data().item(), "the generator loss");
     backward({loss});
   }
@@ -196,6 +231,7 @@ StepRecord GAN::iterate(const std::function<std::pair<Tensor, Labels>()>& next_r
 StepRecord GAN::step(const Tensor& real, const Labels& labels) {
   check_data(real, "real_batch");
   check_labels(labels, real.shape()[0], "labels");
+  check_packable(real.shape()[0], "the number of rows of real_batch");
   Tensor r = real.dtype() == G_->dtype() ? real : real.to(G_->dtype());
   return iterate([&] { return std::make_pair(r, labels); });
 }
@@ -207,6 +243,7 @@ std::vector<StepRecord> GAN::fit(const Tensor& data, int64_t steps, int64_t batc
   if (log_every < 1) throw ValueError("fit: log_every must be >= 1");
   check_data(data, "data");
   check_labels(labels, data.shape()[0], "labels");
+  check_packable(batch, "fit: batch_size");
   if (batch > data.shape()[0])
     throw ValueError("fit: batch_size " + std::to_string(batch) + " is larger than the data (" +
                      std::to_string(data.shape()[0]) + " rows)");
@@ -282,9 +319,10 @@ Tensor GAN::generate(const Tensor& z, bool training, const Labels& labels) {
 Tensor GAN::discriminate(const Tensor& x, bool training, const Labels& labels) {
   check_data(x, "x");
   check_labels(labels, x.shape()[0], "labels");
+  check_packable(x.shape()[0], "the number of rows of x");
   nn::LabelScope scope(labels);
   Tensor xx = x.dtype() == D_->dtype() ? x : x.to(D_->dtype());
-  return look(*D_, training, [&] { return D_->forward(Var(xx)).data(); });
+  return look(*D_, training, [&] { return D_->forward(pack(Var(xx))).data(); });
 }
 
 }  // namespace cgan::gan

@@ -25,6 +25,9 @@ struct GANConfig {
   std::string prior = "normal";  // "normal": N(0, I); "uniform": U(-1, 1)^z_dim
   int64_t d_steps = 1, g_steps = 1;
   uint64_t seed = 0;
+  // PacGAN (Lin et al. 2018): D judges `pack` samples at once, concatenated along the
+  // first feature axis ((B, d) -> (B/m, m*d), (B, C, H, W) -> (B/m, m*C, H, W)).
+  int64_t pack = 1;
 };
 
 // What one iteration reports (the values of its last D and G update).
@@ -64,8 +67,12 @@ class GAN {
 
   // Throws ValueError unless data is (N, *data_shape()) with finite values.
   void check_data(const Tensor& data, const char* what) const;
-  // Per-sample shape of the data: what G makes and D takes.
+  // Per-sample shape of the data: what G makes (and D takes, pack = 1).
   const Shape& data_shape() const { return data_shape_; }
+  // Per-sample shape of D's input: data_shape() with its first axis times pack.
+  Shape packed_shape() const;
+  // ValueError unless a batch of n rows splits into groups of cfg.pack samples.
+  void check_packable(int64_t n, const char* what) const;
   int64_t num_classes() const { return classes_; }  // 0: unconditional
   // ValueError unless `labels` suit a batch of n rows (present iff conditional, in range).
   void check_labels(const Labels& labels, int64_t n, const char* what) const;
@@ -87,6 +94,7 @@ class GAN {
   std::pair<DLoss, double> d_update(const Tensor& real, const Labels& labels);
   std::pair<double, double> g_update(int64_t batch, const Labels& labels);
   void check_finite(double v, const char* what) const;
+  Var pack(const Var& x) const;  // (B, s0, ...) -> (B/m, m*s0, ...): a reshape of whole rows
 
   nn::ModulePtr G_, D_;
   std::shared_ptr<optim::Optimizer> g_opt_, d_opt_;

@@ -28,7 +28,7 @@ def save(gan, path):
         "format": FORMAT, "version": _core.__version__, "loss": gan.loss,
         "z_dim": gan.z_dim, "prior": gan.prior, "d_steps": gan.d_steps,
         "g_steps": gan.g_steps, "seed": gan.seed, "options": gan.options,
-        "spectral_norm": gan.spectral_norm,
+        "spectral_norm": gan.spectral_norm, "pack": gan.pack,
         "objective": _objective_spec(gan.objective),
         "steps_done": gan.steps_done,
         "generator": nn.config(gan.generator), "discriminator": nn.config(gan.discriminator),
@@ -113,7 +113,8 @@ def _from_arrays(cls, arrays, generator=None, discriminator=None, loss=None):
         options = {}
     gan = cls(G, D, loss=objective, z_dim=config["z_dim"], prior=config["prior"],
               d_steps=config["d_steps"], g_steps=config["g_steps"], g_optimizer=g_opt,
-              d_optimizer=d_opt, seed=config["seed"], spectral_norm=spectral_norm, **options)
+              d_optimizer=d_opt, seed=config["seed"], spectral_norm=spectral_norm,
+              pack=config.get("pack", 1), **options)
     rng = arrays.get("rng")
     if rng is None or rng.dtype != np.uint64 or rng.shape != (8,):
         raise ValueError("'rng' must be 8 uint64 words")

@@ -101,6 +101,16 @@ class GAN:
         (0.5, 0.9) for wgan-gp; ``cgan losses NAME`` prints the row).
     seed : int
         Seeds minibatch sampling, noise and the objective's own draws.
+    pack : int
+        PacGAN packing (Lin et al. 2018, "PacGAN: the power of two samples in generative
+        adversarial networks"): the discriminator judges ``pack`` samples at once,
+        concatenated along the first feature axis, real packs against fake packs. Flat
+        data (B, d) becomes (B/m, m*d) and images (B, C, H, W) become (B/m, m*C, H, W),
+        so D must take m*d features (m*C channels). A pack of fakes is far less likely
+        to look real when G has collapsed onto a few modes, which penalises mode
+        collapse; the paper's 2-D benchmarks use m = 2 to 4. The batch size must be a
+        multiple of ``pack``; ``discriminate`` takes unpacked samples and returns one
+        output per pack. Not defined for conditional GANs (a pack would mix labels).
     **options
         The objective's options (e.g. ``lambda_gp=10``, ``clip=0.01``, ``margin=1``);
         ``gan.options`` holds every option with the value used, defaults included.
@@ -108,7 +118,7 @@ class GAN:
 
     def __init__(self, generator, discriminator, loss="non-saturating", z_dim=None,
                  prior="normal", d_steps=None, g_steps=1, g_optimizer=None, d_optimizer=None,
-                 seed=0, spectral_norm=False, **options):
+                 seed=0, spectral_norm=False, pack=1, **options):
         for m, which in ((generator, "generator"), (discriminator, "discriminator")):
             if not isinstance(m, nn.Module):
                 raise TypeError(f"{which} must be a cgan.nn module, got {type(m).__name__}")
@@ -137,6 +147,7 @@ class GAN:
             if not 1 <= v <= 2**31:
                 raise ValueError(f"{name} must be an integer in [1, 2**31], got {v!r}")
         seed = _seed("seed", seed)
+        pack = _count("pack", pack, high=2**31)
         if not isinstance(spectral_norm, (bool, np.bool_)):
             raise TypeError(f"spectral_norm must be True or False, got {spectral_norm!r}")
         _refuse_batch_norm_with_penalty(loss, options, discriminator)
@@ -151,9 +162,10 @@ class GAN:
         self.z_dim, self.prior = int(z_dim), prior
         self.d_steps, self.g_steps, self.seed = int(d_steps), int(g_steps), int(seed)
         self.options = dict(options)
+        self.pack = pack
         self._core = _core.GANCore(generator, discriminator, g_optimizer, d_optimizer, loss,
                                    self.z_dim, prior, self.d_steps, self.g_steps, self.seed,
-                                   self.options, objective)
+                                   self.options, objective, pack=pack)
         self.loss = self._core.loss_name
         # The objective object when one was given (None for a name): saved by import path.
         self.objective = objective
@@ -260,7 +272,9 @@ class GAN:
 
     def discriminate(self, x, training=False, labels=None):
         """The discriminator's raw output on x (n, *data_shape): logits, critic values
-        or, for ebgan, reconstructions; eval mode unless training=True."""
+        or, for ebgan, reconstructions; eval mode unless training=True. With
+        ``pack=m`` the n samples (n a multiple of m) are packed as in training and the
+        output has n/m rows, one per pack."""
         labels = None if labels is None else self._labels(labels, len(x))
         return self._core.discriminate(x, _flag("training", training), labels)
 
