@@ -48,6 +48,7 @@ class EbGan : public Objective {
     return loss;
   }
   Shape d_out_shape(const Shape& data) const override { return data; }
+  Var score(nn::Module& D, const Var& x) const override { return energy(D, x); }
 
  private:
   // Per-sample mean squared reconstruction error ||D(x) - x||^2 / dim, shape (N, 1).

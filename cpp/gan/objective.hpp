@@ -56,10 +56,14 @@ class Objective {
   // `data` ((1,), or the data's own shape for an autoencoder discriminator).
   virtual Shape d_out_shape(const Shape& data) const { return {1}; }
   virtual OptimizerDefaults default_optimizer(bool discriminator) const { return {}; }
+  // D's per-sample scalar that the losses judge, shape (N, 1): the raw output, or the
+  // energy of an autoencoder D (ebgan). What R1 / R2 differentiate.
+  virtual Var score(nn::Module& D, const Var& x) const { return D.forward(x); }
 };
 
 // Builds an objective by its canonical name or alias; ValueError for an unknown name
-// or option (the message lists what is accepted).
+// or option (the message lists what is accepted). The options r1, r2, consistency and
+// ct_margin (regularizers.hpp) are accepted by every objective.
 std::unique_ptr<Objective> make_objective(const std::string& name, const ObjectiveOptions& opts);
 // Canonical names, f-gan:<divergence> expanded for all ten divergences.
 std::vector<std::string> available_objectives();

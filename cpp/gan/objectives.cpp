@@ -8,6 +8,7 @@
 #include "../optim/optimizer.hpp"
 #include "../tensor/errors.hpp"
 #include "divergences.hpp"
+#include "regularizers.hpp"
 
 namespace cgan::gan {
 
@@ -40,7 +41,8 @@ void check_options(const std::string& objective, const ObjectiveOptions& o,
     std::string s;
     for (auto& k : num_keys) s += " " + k + " (number)";
     for (auto& k : str_keys) s += " " + k + " (string)";
-    return s.empty() ? std::string(" none") : s;
+    for (auto& k : common_option_keys()) s += " " + k + " (number)";  // taken by make_objective
+    return s;
   };
   for (auto& [k, v] : o.num)
     if (!listed(num_keys, k))
@@ -228,7 +230,9 @@ std::vector<std::string> available_objectives() {
   return names;
 }
 
-std::unique_ptr<Objective> make_objective(const std::string& name_in, const ObjectiveOptions& o) {
+namespace {
+
+std::unique_ptr<Objective> make_base_objective(const std::string& name_in, const ObjectiveOptions& o) {
   std::string name = name_in;
   for (auto& [alias, canonical] : kAliases)
     if (name == alias) name = canonical;
@@ -250,6 +254,14 @@ std::unique_ptr<Objective> make_objective(const std::string& name_in, const Obje
   for (auto& n : available_objectives()) msg += " " + n;
   for (auto& [alias, canonical] : kAliases) msg += " " + alias;
   throw ValueError(msg);
+}
+
+}  // namespace
+
+std::unique_ptr<Objective> make_objective(const std::string& name, const ObjectiveOptions& o) {
+  ObjectiveOptions rest = o;
+  Regularization r = take_common_options(name, rest);
+  return regularize(make_base_objective(name, rest), r);
 }
 
 }  // namespace cgan::gan

@@ -473,7 +473,7 @@ def _row_text(name):
 
 
 def _option_text(o):
-    return f"{o.name}={'len(D)//2' if o.default is None else repr(o.default)}"
+    return f"{o.name}={o.shown if o.default is None else repr(o.default)}"
 
 
 def _losses_arguments(ls):
@@ -488,11 +488,14 @@ def _losses(args):
     width = max(len(n) for n in names)
     pad = " " * (width + 2)
     for name in names:
-        opts = ", ".join(_option_text(o) for o in defaults.options_of(name)) or "none"
+        own = [o for o in defaults.options_of(name) if o not in defaults.COMMON_OPTIONS]
+        opts = ", ".join(_option_text(o) for o in own) or "none"
         print(f"{name:<{width}}  {_paper(name)}")
         print(f"{pad}{_row_text(name)}; options: {opts}")
     print("aliases: mmgan = minimax, nsgan = non-saturating. `cgan losses NAME` shows the "
-          "formulas; `cgan train --loss NAME --option KEY=VALUE` uses them.")
+          "formulas; `cgan train --loss NAME --option KEY=VALUE` uses them. Every objective "
+          "also takes " + ", ".join(_option_text(o) for o in defaults.COMMON_OPTIONS) +
+          " (R1/R2 penalties, CT-GAN consistency term).")
     return 0
 
 

@@ -16,12 +16,13 @@ from collections import namedtuple
 from . import optim as _optim
 from ._core import losses as _core_losses
 
-__all__ = ["Defaults", "Option", "canonical", "table", "options_of", "resolve", "optimizer"]
+__all__ = ["Defaults", "Option", "COMMON_OPTIONS", "canonical", "table", "options_of", "resolve", "optimizer"]
 
 # One row of the table. lr and betas apply to both networks (betas only for Adam).
 Defaults = namedtuple("Defaults", "optimizer lr betas d_steps why")
-# An option of an objective: its default (None: computed from D, not passed on) and meaning.
-Option = namedtuple("Option", "name default meaning")
+# An option of an objective: its default (None: not passed on, the objective decides),
+# meaning, and how `cgan losses` shows a None default.
+Option = namedtuple("Option", "name default meaning shown", defaults=(None,))
 
 # DCGAN's Adam (Radford et al. 2016): lr 2e-4, beta1 0.5; the papers of the objectives
 # below that use Adam took it over.
@@ -59,13 +60,23 @@ _OPTIONS = {
     "hinge": (),
     "ebgan": (Option("margin", 1.0, "energy margin m of the fakes"),
               Option("pt_weight", 0.0, "weight of the pulling-away term"),
-              Option("code_layer", None, "layers of D before the code (default len(D)//2)")),
+              Option("code_layer", None, "layers of D before the code (default len(D)//2)",
+                     "len(D)//2")),
     "loss-sensitive": (Option("lambda_ls", 10.0, "weight of the margin hinge"),
                        Option("lambda_gp", 10.0, "weight of the one-sided gradient penalty"),
                        Option("lambda_real", 0.0, "weight of E_r L(x)"),
                        Option("loss_output", "softplus", 'L(v): "softplus", "relu" or "linear"')),
 }
 _PI = Option("pi", 0.5, "weight of P in the weighted Jensen-Shannon divergence")
+# Options every objective takes (cpp/gan/regularizers.hpp); left out, the term is off.
+COMMON_OPTIONS = (
+    Option("r1", None, "gamma of R1: D's loss += gamma/2 E_r |grad_x D(x)|^2 "
+                       "(Mescheder et al. 2018; they use 10 on images)", "off"),
+    Option("r2", None, "gamma of R2: the same penalty on fakes (Mescheder et al. 2018)", "off"),
+    Option("consistency", None, "lambda of the CT-GAN consistency term on two dropout forwards "
+                                "of D (Wei et al. 2018 use 2; D needs Dropout)", "off"),
+    Option("ct_margin", None, "M' of the consistency term (Wei et al. 2018: 0.2)", "0.2"),
+)
 
 
 def _family(name):
@@ -86,10 +97,13 @@ def table(loss):
 
 
 def options_of(loss):
-    """The options of an objective: a tuple of Option(name, default, meaning)."""
+    """The options of an objective: a tuple of Option(name, default, meaning, shown), its
+    own first, then the COMMON_OPTIONS every objective takes."""
     name = canonical(loss)
     opts = _OPTIONS[_family(name)]
-    return opts + (_PI,) if name == "f-gan:jensen-shannon-weighted" else opts
+    if name == "f-gan:jensen-shannon-weighted":
+        opts = opts + (_PI,)
+    return opts + COMMON_OPTIONS
 
 
 def resolve(loss, options=None, d_steps=None, lr=None, d_lr=None):

@@ -27,6 +27,16 @@ hinge              (none)
 ebgan              margin=1.0, pt_weight=0, code_layer=len(D)//2
 loss-sensitive     lambda_ls=10, lambda_gp=10, lambda_real=0,
                    loss_output="softplus" | "relu" | "linear"
+every objective    r1=gamma, r2=gamma: D's loss += gamma/2 E ||grad_x s(x)||^2 on
+                   real data (R1) / fakes (R2), s = D's output (ebgan: the energy),
+                   per-sample norms over all non-batch axes (Mescheder et al. 2018);
+                   consistency=lambda (Wei et al. 2018 use 2), ct_margin=0.2: the
+                   CT-GAN term lambda E max(0, d(D(x'), D(x'')) + 0.1 d(D_(x'), D_(x''))
+                   - ct_margin) on two dropout forwards x', x'' of D on the real batch
+                   (D must contain Dropout; D_ is the input of D's last layer when D is a
+                   Sequential or MLP, and for any other module the 0.1 d(D_) part is
+                   left out). Left out, these terms are off. The ``penalty`` column is
+                   the sum of the unweighted penalties (the objective's own, R1, R2, CT).
 =================  ==========================================================
 
 For classifiers trained with cgan (e.g. the feature network of a Frechet distance):
