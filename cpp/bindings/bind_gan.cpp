@@ -24,6 +24,55 @@ py::dict record_dict(const gan::StepRecord& r) {
   return d;
 }
 
+// A schedule as python/cgan/optim.py's LRSchedule.to_dict() gives it (None: none).
+gan::LrSchedule schedule_of(py::handle h) {
+  gan::LrSchedule s;
+  if (h.is_none()) return s;
+  auto d = py::reinterpret_borrow<py::dict>(h);
+  s.kind = d["kind"].cast<std::string>();
+  s.base_lr = d["base_lr"].cast<double>();
+  s.total_steps = d["total_steps"].cast<int64_t>();
+  s.step_size = d["step_size"].cast<int64_t>();
+  s.gamma = d["gamma"].cast<double>();
+  s.end_factor = d["end_factor"].cast<double>();
+  s.eta_min = d["eta_min"].cast<double>();
+  return s;
+}
+
+// D's features for feature matching: an int is the number of leading layers of a
+// Sequential D (checked in Python); a callable is a Python module's features(x).
+gan::FeatureFn features_of(const nn::ModulePtr& D, py::object f) {
+  if (f.is_none()) return nullptr;
+  if (py::isinstance<py::int_>(f)) {
+    auto seq = std::dynamic_pointer_cast<nn::Sequential>(D);
+    size_t end = f.cast<size_t>();
+    if (!seq || end < 1 || end > seq->layers().size())
+      throw ValueError("feature_matching: bad layer count " + std::to_string(end));
+    return [seq, end](const Var& x) { return seq->forward_until(x, end); };
+  }
+  auto fn = std::make_shared<py::object>(f);
+  return [fn](const Var& x) {
+    py::gil_scoped_acquire gil;
+    py::object out = (*fn)(x);
+    if (!py::isinstance<Var>(out))
+      throw TypeError("feature_matching: D.features(x) must return a cgan.Tensor, got " + type_name(out));
+    return out.cast<Var>();
+  };
+}
+
+py::list arrays_of(const gan::ParamAverage& a) {
+  py::list out;
+  for (const Tensor& t : a.values) out.append(to_numpy(t));
+  return out;
+}
+
+gan::ParamAverage average_of(py::handle values, py::handle count, const char* what) {
+  gan::ParamAverage a;
+  for (py::handle v : values) a.values.push_back(to_tensor(v, std::nullopt, what).clone());
+  a.count = int64_t(seed_value(count, what));
+  return a;
+}
+
 }  // namespace
 
 void bind_gan(py::module_& m) {
@@ -49,7 +98,9 @@ void bind_gan(py::module_& m) {
       .def(py::init([](nn::ModulePtr G, nn::ModulePtr D, std::shared_ptr<optim::Optimizer> g_opt,
                        std::shared_ptr<optim::Optimizer> d_opt, std::string loss, int64_t z_dim,
                        std::string prior, int64_t d_steps, int64_t g_steps, uint64_t seed,
-                       py::dict options, py::object objective, int64_t pack) {
+                       py::dict options, py::object objective, int64_t pack, double ema,
+                       double historical_averaging, py::object g_schedule, py::object d_schedule,
+                       py::object feature_matching) {
              gan::GANConfig c;
              c.loss = loss;
              c.options = objective_options(options);
@@ -59,16 +110,21 @@ void bind_gan(py::module_& m) {
              c.g_steps = g_steps;
              c.seed = seed;
              c.pack = pack;
+             c.ema = ema;
+             c.historical_averaging = historical_averaging;
+             c.g_schedule = schedule_of(g_schedule);
+             c.d_schedule = schedule_of(d_schedule);
              // An objective object: a built-in one (cgan.losses.get) is used as it is;
              // anything else is called back in Python.
              std::shared_ptr<gan::Objective> obj;
              if (py::isinstance<gan::Objective>(objective)) obj = objective.cast<std::shared_ptr<gan::Objective>>();
              else if (!objective.is_none()) obj = std::make_shared<PyObjective>(objective);
-             return std::make_shared<gan::GAN>(G, D, g_opt, d_opt, c, obj);
+             return std::make_shared<gan::GAN>(G, D, g_opt, d_opt, c, obj, features_of(D, feature_matching));
            }),
            "generator"_a, "discriminator"_a, "g_optimizer"_a, "d_optimizer"_a, "loss"_a,
            "z_dim"_a, "prior"_a, "d_steps"_a, "g_steps"_a, "seed"_a, "options"_a, "objective"_a = py::none(),
-           "pack"_a = 1)
+           "pack"_a = 1, "ema"_a = 0.0, "historical_averaging"_a = 0.0, "g_schedule"_a = py::none(),
+           "d_schedule"_a = py::none(), "feature_matching"_a = py::none())
       .def("step", [](gan::GAN& g, py::handle real, py::handle labels) {
              Tensor t = to_tensor(real, g.generator()->dtype(), "real_batch");
              auto y = labels_value(labels);
@@ -100,24 +156,52 @@ void bind_gan(py::module_& m) {
       .def("check_data", [](gan::GAN& g, py::handle data, const char* what) {
              g.check_data(to_tensor(data, g.generator()->dtype(), what), what);
            })
-      .def("sample", [](gan::GAN& g, int64_t n, py::object seed, bool training, py::handle labels) {
+      .def("sample", [](gan::GAN& g, int64_t n, py::object seed, bool training, py::handle labels,
+                        bool ema) {
              auto y = labels_value(labels);
              Tensor t;
              if (seed.is_none()) {
                py::gil_scoped_release nogil;
-               t = g.sample(n, nullptr, training, y);
+               t = g.sample(n, nullptr, training, y, ema);
              } else {
                Rng r(seed_value(seed));
                py::gil_scoped_release nogil;
-               t = g.sample(n, &r, training, y);
+               t = g.sample(n, &r, training, y, ema);
              }
              return to_numpy(t);
-           }, "n"_a, "seed"_a = py::none(), "training"_a = false, "labels"_a = py::none())
-      .def("generate", [](gan::GAN& g, py::handle z, bool training, py::handle labels) {
+           }, "n"_a, "seed"_a = py::none(), "training"_a = false, "labels"_a = py::none(), "ema"_a = false)
+      .def("generate", [](gan::GAN& g, py::handle z, bool training, py::handle labels, bool ema) {
              Tensor t = to_tensor(z, g.generator()->dtype(), "z");
              if (!kernels::all_finite(t)) throw ValueError("generate: z contains NaN or infinite values");
-             return to_numpy(g.generate(t, training, labels_value(labels)));
-           }, "z"_a, "training"_a = false, "labels"_a = py::none())
+             return to_numpy(g.generate(t, training, labels_value(labels), ema));
+           }, "z"_a, "training"_a = false, "labels"_a = py::none(), "ema"_a = false)
+      .def("generator_loss", [](gan::GAN& g, py::handle real, py::handle z, py::handle labels) {
+             Tensor r = to_tensor(real, g.generator()->dtype(), "real_batch");
+             Tensor t = to_tensor(z, g.generator()->dtype(), "z");
+             auto y = labels_value(labels);
+             py::gil_scoped_release nogil;
+             return g.generator_loss(r, t, y);
+           }, "real_batch"_a, "z"_a, "labels"_a = py::none(),
+           "The generator's loss (objective or feature matching) on this real batch and noise; "
+           "G's parameters hold its gradient afterwards. Nothing is updated.")
+      .def("get_tips_state", [](gan::GAN& g) {
+             gan::TipsState s = g.tips_state();
+             py::dict d;
+             d["ema"] = arrays_of(s.ema);
+             d["ema_count"] = s.ema.count;
+             d["hist_g"] = arrays_of(s.hist_g);
+             d["hist_g_count"] = s.hist_g.count;
+             d["hist_d"] = arrays_of(s.hist_d);
+             d["hist_d_count"] = s.hist_d.count;
+             return d;
+           })
+      .def("set_tips_state", [](gan::GAN& g, py::dict d) {
+             gan::TipsState s;
+             s.ema = average_of(d["ema"], d["ema_count"], "ema");
+             s.hist_g = average_of(d["hist_g"], d["hist_g_count"], "hist_g");
+             s.hist_d = average_of(d["hist_d"], d["hist_d_count"], "hist_d");
+             g.set_tips_state(s);
+           }, "state"_a)
       .def("discriminate", [](gan::GAN& g, py::handle x, bool training, py::handle labels) {
              return to_numpy(g.discriminate(to_tensor(x, g.discriminator()->dtype(), "x"), training,
                                             labels_value(labels)));

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <optional>
 
 #include "../autograd/engine.hpp"
 #include "../nn/conditional.hpp"
@@ -44,10 +45,10 @@ class FrozenParams {
 
 GAN::GAN(nn::ModulePtr G, nn::ModulePtr D, std::shared_ptr<optim::Optimizer> g_opt,
          std::shared_ptr<optim::Optimizer> d_opt, const GANConfig& cfg,
-         std::shared_ptr<Objective> objective)
+         std::shared_ptr<Objective> objective, FeatureFn features)
     : G_(std::move(G)), D_(std::move(D)), g_opt_(std::move(g_opt)), d_opt_(std::move(d_opt)),
       cfg_(cfg), obj_(objective ? std::move(objective) : make_objective(cfg.loss, cfg.options)), rng_(cfg.seed),
-      sample_rng_(cfg.seed ^ 0x5eed5a3b1e5ULL) {
+      sample_rng_(cfg.seed ^ 0x5eed5a3b1e5ULL), features_(std::move(features)) {
   if (!G_ || !D_) throw ValueError("GAN: generator and discriminator are required");
   if (!g_opt_ || !d_opt_) throw ValueError("GAN: both optimizers are required");
   if (cfg.z_dim < 1) throw ValueError("GAN: z_dim must be >= 1, got " + std::to_string(cfg.z_dim));
@@ -96,6 +97,60 @@ GAN::GAN(nn::ModulePtr G, nn::ModulePtr D, std::shared_ptr<optim::Optimizer> g_o
     throw ValueError("GAN: pack > 1 is not defined for a conditional GAN (a pack would mix the "
                      "labels of its samples); use pack=1 with num_classes");
   if (G_->dtype() != D_->dtype()) throw TypeError("GAN: generator and discriminator dtypes differ");
+  if (cfg.ema != 0 && !(cfg.ema > 0 && cfg.ema < 1))
+    throw ValueError("GAN: ema must be a decay in (0, 1) (e.g. 0.999) or off, got " + std::to_string(cfg.ema));
+  if (!(std::isfinite(cfg.historical_averaging) && cfg.historical_averaging >= 0))
+    throw ValueError("GAN: historical_averaging must be a finite number >= 0, got " +
+                     std::to_string(cfg.historical_averaging));
+  cfg.g_schedule.validate("GAN: lr_schedule (generator)");
+  cfg.d_schedule.validate("GAN: lr_schedule (discriminator)");
+  if (features_ && classes_)
+    throw ValueError("GAN: feature_matching is not supported for a conditional GAN (D's features "
+                     "before its label input are not defined)");
+  g_params_ = G_->parameters();
+  if (cfg.ema > 0) tips_.ema = ParamAverage::of(g_params_);
+  if (cfg.historical_averaging > 0) {
+    tips_.hist_g = ParamAverage::of(g_opt_->params());
+    tips_.hist_d = ParamAverage::of(d_opt_->params());
+  }
+  apply_schedules();
+}
+
+void GAN::apply_schedules() {
+  if (cfg_.g_schedule.active()) g_opt_->set_lr(cfg_.g_schedule.lr(steps_));
+  if (cfg_.d_schedule.active()) d_opt_->set_lr(cfg_.d_schedule.lr(steps_));
+}
+
+void GAN::set_steps_done(int64_t s) {
+  steps_ = s;
+  apply_schedules();
+}
+
+TipsState GAN::tips_state() const { return {tips_.ema.clone(), tips_.hist_g.clone(), tips_.hist_d.clone()}; }
+
+namespace {
+void check_same(const ParamAverage& mine, const ParamAverage& given, const std::string& what) {
+  if (mine.values.size() != given.values.size())
+    throw ValueError(what + ": " + std::to_string(given.values.size()) + " tensors given, this GAN keeps " +
+                     std::to_string(mine.values.size()));
+  for (size_t i = 0; i < mine.values.size(); ++i) {
+    if (given.values[i].shape() != mine.values[i].shape() || given.values[i].dtype() != mine.values[i].dtype())
+      throw ValueError(what + ": tensor " + std::to_string(i) + " has shape " + shape_str(given.values[i].shape()) +
+                       ", expected " + shape_str(mine.values[i].shape()) + " of the same dtype");
+    if (!kernels::all_finite(given.values[i]))
+      throw ValueError(what + ": tensor " + std::to_string(i) + " contains NaN or infinite values");
+  }
+  if (!mine.empty() && given.count < 1) throw ValueError(what + ": count must be >= 1");
+}
+}  // namespace
+
+void GAN::set_tips_state(const TipsState& s) {
+  check_same(tips_.ema, s.ema, "ema state");
+  check_same(tips_.hist_g, s.hist_g, "historical average (generator)");
+  check_same(tips_.hist_d, s.hist_d, "historical average (discriminator)");
+  tips_.ema.assign(s.ema);
+  tips_.hist_g.assign(s.hist_g);
+  tips_.hist_d.assign(s.hist_d);
 }
 
 Shape GAN::packed_shape() const {
@@ -159,7 +214,9 @@ void GAN::check_labels(const Labels& labels, int64_t n, const char* what) const 
                        std::to_string(y));
 }
 
-std::pair<DLoss, double> GAN::d_update(const Tensor& real, const Labels& labels) {
+// One discriminator update; rec gets its loss (historical averaging's term included),
+// penalty, divergence and gradient norm.
+void GAN::d_update(const Tensor& real, const Labels& labels, StepRecord& rec) {
   nn::LabelScope scope(labels);  // fakes are made for, and judged with, the real batch's labels
   Var fake;
   {
@@ -169,34 +226,64 @@ std::pair<DLoss, double> GAN::d_update(const Tensor& real, const Labels& labels)
   }
   d_opt_->zero_grad();
   DLoss r = obj_->d_loss(*D_, pack(Var(real)), pack(fake), rng_);
-  check_finite(r.loss.data().item(), "the discriminator loss");
+  rec.d_loss = r.loss.data().item();
+  rec.penalty = r.penalty;
+  rec.divergence = r.divergence;
+  rec.d_grad_norm = 0;
+  check_finite(rec.d_loss, "the discriminator loss");
   // Every D parameter frozen by the user (G trained against a fixed D, the lecture's
   // Helvetica scenario): D stays exactly as it is, weight clipping included.
-  if (!r.loss.requires_grad()) return {r, 0.0};
+  if (!r.loss.requires_grad()) return;
   backward({r.loss});
-  double gn = grad_norm(d_opt_->params());
-  check_finite(gn, "the discriminator's gradient norm");
+  if (cfg_.historical_averaging > 0)
+    rec.d_loss += tips_.hist_d.add_penalty_grad(d_opt_->params(), cfg_.historical_averaging);
+  rec.d_grad_norm = grad_norm(d_opt_->params());
+  check_finite(rec.d_grad_norm, "the discriminator's gradient norm");
   d_opt_->step();
   obj_->after_d_step(*D_);
-  return {r, gn};
+  if (cfg_.historical_averaging > 0) tips_.hist_d.mean_update(d_opt_->params());
 }
 
-std::pair<double, double> GAN::g_update(int64_t batch, const Labels& labels) {
+Var GAN::g_objective(const Tensor& real, const Var& fake) {
+  if (!features_) return obj_->g_loss(*D_, pack(fake));
+  // Feature matching: ||E f(x_real) - E f(G(z))||^2 over D's intermediate features,
+  // each flattened per sample; the real features are constants.
+  auto flat = [](const Var& v) {
+    const int64_t n = v.shape()[0];
+    return ops::reshape(v, {n, v.data().numel() / n});
+  };
+  Var f_real;
+  {
+    NoGradGuard no_grad;
+    f_real = flat(features_(pack(Var(real))));
+  }
+  Var f_fake = flat(features_(pack(fake)));
+  if (f_fake.shape()[1] != f_real.shape()[1])
+    throw ValueError("feature matching: D's features of real and fake batches differ in size (" +
+                     shape_str(f_real.shape()) + " vs " + shape_str(f_fake.shape()) + ")");
+  return ops::sum(ops::square(ops::sub(ops::mean(f_fake, 0), ops::mean(f_real, 0))));
+}
+
+// One generator update on fresh noise, as many samples as the real batch has rows.
+void GAN::g_update(const Tensor& real, const Labels& labels, StepRecord& rec) {
   nn::LabelScope scope(labels);
   g_opt_->zero_grad();
-  Var loss;
   {
     FrozenParams frozen(*D_);
-    Var fake = G_->forward(Var(noise(batch, rng_)));
+    Var fake = G_->forward(Var(noise(real.shape()[0], rng_)));
     nn::FreezeRunningState frozen_state;  // D is not being updated
-    loss = obj_->g_loss(*D_, pack(fake));
-    check_finite(loss.data().item(), "the generator loss");
+    Var loss = g_objective(real, fake);
+    rec.g_loss = loss.data().item();
+    check_finite(rec.g_loss, "the generator loss");
     backward({loss});
   }
-  double gn = grad_norm(g_opt_->params());
-  check_finite(gn, "the generator's gradient norm");
+  if (cfg_.historical_averaging > 0)
+    rec.g_loss += tips_.hist_g.add_penalty_grad(g_opt_->params(), cfg_.historical_averaging);
+  rec.g_grad_norm = grad_norm(g_opt_->params());
+  check_finite(rec.g_grad_norm, "the generator's gradient norm");
   g_opt_->step();
-  return {loss.data().item(), gn};
+  if (cfg_.historical_averaging > 0) tips_.hist_g.mean_update(g_opt_->params());
+  if (cfg_.ema > 0) tips_.ema.ema_update(g_params_, cfg_.ema);
 }
 
 StepRecord GAN::iterate(const std::function<std::pair<Tensor, Labels>()>& next_real) {
@@ -206,26 +293,50 @@ StepRecord GAN::iterate(const std::function<std::pair<Tensor, Labels>()>& next_r
   G_->set_training(true);
   D_->set_training(true);
   nn::ForwardRngScope dropout_rng(&rng_);
+  apply_schedules();
   StepRecord rec;
-  int64_t batch = 0;
+  Tensor real;
   Labels labels;
   for (int64_t k = 0; k < cfg_.d_steps; ++k) {
-    auto [real, y] = next_real();
-    batch = real.shape()[0];
-    labels = y;
-    auto [d, gn] = d_update(real, labels);
-    rec.d_loss = d.loss.data().item();
-    rec.penalty = d.penalty;
-    rec.divergence = d.divergence;
-    rec.d_grad_norm = gn;
+    std::tie(real, labels) = next_real();
+    d_update(real, labels, rec);
   }
-  for (int64_t k = 0; k < cfg_.g_steps; ++k) {
-    auto [l, gn] = g_update(batch, labels);
-    rec.g_loss = l;
-    rec.g_grad_norm = gn;
-  }
+  // The generator's updates see the last real batch (feature matching compares with it).
+  for (int64_t k = 0; k < cfg_.g_steps; ++k) g_update(real, labels, rec);
   rec.step = ++steps_;
+  apply_schedules();  // as torch's scheduler.step(): the optimizers now hold the next lr
   return rec;
+}
+
+double GAN::generator_loss(const Tensor& real, const Tensor& z, const Labels& labels) {
+  check_data(real, "real_batch");
+  check_labels(labels, real.shape()[0], "labels");
+  check_packable(real.shape()[0], "the number of rows of real_batch");
+  if (z.ndim() != 2 || z.shape()[1] != cfg_.z_dim || z.shape()[0] != real.shape()[0])
+    throw ValueError("generator_loss: z must have shape (" + std::to_string(real.shape()[0]) + ", " +
+                     std::to_string(cfg_.z_dim) + "), got " + shape_str(z.shape()));
+  const bool g_was = G_->training(), d_was = D_->training();
+  G_->set_training(true);
+  D_->set_training(true);
+  Rng dropout(0);  // training's Rng is not touched
+  nn::ForwardRngScope dropout_rng(&dropout);
+  nn::LabelScope scope(labels);
+  nn::FreezeRunningState frozen_state;
+  FrozenParams frozen(*D_);
+  g_opt_->zero_grad();
+  double v = 0;
+  try {
+    Var loss = g_objective(real, G_->forward(Var(z)));
+    backward({loss});
+    v = loss.data().item();
+  } catch (...) {
+    G_->set_training(g_was);
+    D_->set_training(d_was);
+    throw;
+  }
+  G_->set_training(g_was);
+  D_->set_training(d_was);
+  return v;
 }
 
 StepRecord GAN::step(const Tensor& real, const Labels& labels) {
@@ -291,7 +402,19 @@ Tensor look(nn::Module& m, bool training, F f) {
 }
 }  // namespace
 
-Tensor GAN::sample(int64_t n, Rng* rng, bool training, const Labels& labels) {
+// The generator's weights for a scope: its own, or the EMA average when asked for.
+struct GAN::WeightsFor {
+  std::optional<SwappedParams> swap;
+  WeightsFor(GAN& g, bool use_ema, const char* who) {
+    if (!use_ema) return;
+    if (g.tips_.ema.empty())
+      throw ValueError(std::string(who) + ": ema=True, but this GAN keeps no weight average "
+                       "(create it with GAN(..., ema=0.999))");
+    swap.emplace(g.g_params_, g.tips_.ema);
+  }
+};
+
+Tensor GAN::sample(int64_t n, Rng* rng, bool training, const Labels& labels, bool use_ema) {
   if (n < 1) throw ValueError("sample: n must be >= 1, got " + std::to_string(n));
   Rng& r = rng ? *rng : sample_rng_;
   Labels y = labels;
@@ -303,16 +426,18 @@ Tensor GAN::sample(int64_t n, Rng* rng, bool training, const Labels& labels) {
   check_labels(y, n, "labels");
   Tensor z = noise(n, r);
   nn::LabelScope scope(y);
+  WeightsFor weights(*this, use_ema, "sample");
   return look(*G_, training, [&] { return G_->forward(Var(z)).data(); });
 }
 
-Tensor GAN::generate(const Tensor& z, bool training, const Labels& labels) {
+Tensor GAN::generate(const Tensor& z, bool training, const Labels& labels, bool use_ema) {
   if (z.ndim() != 2 || z.shape()[1] != cfg_.z_dim)
     throw ValueError("generate: z must have shape (n, " + std::to_string(cfg_.z_dim) + "), got " +
                      shape_str(z.shape()));
   Tensor zz = z.dtype() == G_->dtype() ? z : z.to(G_->dtype());
   check_labels(labels, z.shape()[0], "labels");
   nn::LabelScope scope(labels);
+  WeightsFor weights(*this, use_ema, "generate");
   return look(*G_, training, [&] { return G_->forward(Var(zz)).data(); });
 }
 

@@ -10,6 +10,7 @@
 
 #include "../optim/optimizer.hpp"
 #include "objective.hpp"
+#include "tips.hpp"
 
 namespace cgan::gan {
 
@@ -28,6 +29,21 @@ struct GANConfig {
   // PacGAN (Lin et al. 2018): D judges `pack` samples at once, concatenated along the
   // first feature axis ((B, d) -> (B/m, m*d), (B, C, H, W) -> (B/m, m*C, H, W)).
   int64_t pack = 1;
+  // Generator weight averaging (Yazici et al. 2019): decay in (0, 1), 0 = off.
+  double ema = 0;
+  // Historical averaging (Salimans et al. 2016): lambda >= 0, 0 = off.
+  double historical_averaging = 0;
+  // Per-iteration learning rates of the two optimizers (inactive: left alone).
+  LrSchedule g_schedule, d_schedule;
+};
+
+// Feature matching (Salimans et al. 2016): D's intermediate activations f(x) for a batch
+// of D's inputs; the generator then minimises ||E f(x_real) - E f(G(z))||^2.
+using FeatureFn = std::function<Var(const Var&)>;
+
+// What the tips keep beside the networks (copied by Snapshot, saved by checkpoints).
+struct TipsState {
+  ParamAverage ema, hist_g, hist_d;
 };
 
 // What one iteration reports (the values of its last D and G update).
@@ -42,7 +58,7 @@ class GAN {
   // objective object, e.g. one written in Python; cfg.loss and cfg.options are unused then).
   GAN(nn::ModulePtr G, nn::ModulePtr D, std::shared_ptr<optim::Optimizer> g_opt,
       std::shared_ptr<optim::Optimizer> d_opt, const GANConfig& cfg,
-      std::shared_ptr<Objective> objective = nullptr);
+      std::shared_ptr<Objective> objective = nullptr, FeatureFn features = nullptr);
 
   // Class labels of a conditional GAN's batches (null for an unconditional one): one
   // per row, in [0, num_classes()). Fakes are made for the labels of the real batch.
@@ -60,8 +76,15 @@ class GAN {
   // Using the model, with no graph: G in eval mode (running statistics, no dropout)
   // unless `training`; the modules' modes are restored afterwards.
   // sample: labels null -> drawn uniformly over the classes (conditional GANs only).
-  Tensor sample(int64_t n, Rng* rng = nullptr, bool training = false, const Labels& labels = nullptr);
-  Tensor generate(const Tensor& z, bool training = false, const Labels& labels = nullptr);
+  // use_ema: with the averaged generator weights (ValueError when EMA is off).
+  Tensor sample(int64_t n, Rng* rng = nullptr, bool training = false, const Labels& labels = nullptr,
+                bool use_ema = false);
+  Tensor generate(const Tensor& z, bool training = false, const Labels& labels = nullptr,
+                  bool use_ema = false);
+  // The generator's loss on a given real batch and noise, with backward: G's .grad
+  // holds its gradient afterwards (for inspection and tests; no update, no RNG draw
+  // unless the objective itself draws).
+  double generator_loss(const Tensor& real, const Tensor& z, const Labels& labels = nullptr);
   Tensor discriminate(const Tensor& x, bool training = false, const Labels& labels = nullptr);  // raw D(x)
   Tensor noise(int64_t n, Rng& rng) const;       // z from the prior
 
@@ -80,7 +103,10 @@ class GAN {
   const GANConfig& config() const { return cfg_; }
   const Objective& objective() const { return *obj_; }
   int64_t steps_done() const { return steps_; }
-  void set_steps_done(int64_t s) { steps_ = s; }
+  void set_steps_done(int64_t s);  // also sets the scheduled learning rates of step s
+  bool feature_matching() const { return bool(features_); }
+  TipsState tips_state() const;                // deep copy
+  void set_tips_state(const TipsState& s);     // ValueError unless the shapes match; all or nothing
   Rng& train_rng() { return rng_; }
   Rng& sample_rng() { return sample_rng_; }
   const nn::ModulePtr& generator() const { return G_; }
@@ -91,8 +117,11 @@ class GAN {
 
  private:
   StepRecord iterate(const std::function<std::pair<Tensor, Labels>()>& next_real);
-  std::pair<DLoss, double> d_update(const Tensor& real, const Labels& labels);
-  std::pair<double, double> g_update(int64_t batch, const Labels& labels);
+  void d_update(const Tensor& real, const Labels& labels, StepRecord& rec);
+  void g_update(const Tensor& real, const Labels& labels, StepRecord& rec);
+  Var g_objective(const Tensor& real, const Var& fake);  // what G minimises (D frozen)
+  void apply_schedules();
+  struct WeightsFor;
   void check_finite(double v, const char* what) const;
   Var pack(const Var& x) const;  // (B, s0, ...) -> (B/m, m*s0, ...): a reshape of whole rows
 
@@ -104,6 +133,9 @@ class GAN {
   int64_t steps_ = 0;
   Shape data_shape_;
   int64_t classes_ = 0;
+  FeatureFn features_;
+  std::vector<Var> g_params_;  // G's parameters, averaged by EMA
+  TipsState tips_;
 };
 
 }  // namespace cgan::gan

@@ -15,7 +15,7 @@ void copy_values(const nn::Module& m, std::vector<std::pair<Var, Tensor>>& out) 
 Snapshot::Snapshot(const GAN& g)
     : g_state_(g.g_optimizer()->state()), d_state_(g.d_optimizer()->state()),
       g_steps_(g.g_optimizer()->steps()), d_steps_(g.d_optimizer()->steps()),
-      rng_(g.train_rng_state()), steps_done_(g.steps_done()) {
+      rng_(g.train_rng_state()), steps_done_(g.steps_done()), tips_(g.tips_state()) {
   copy_values(*g.generator(), values_);
   copy_values(*g.discriminator(), values_);
 }
@@ -26,7 +26,8 @@ void Snapshot::restore(GAN& g) const {
   g.g_optimizer()->load_state(g_state_, g_steps_);
   g.d_optimizer()->load_state(d_state_, d_steps_);
   g.train_rng().set_state(rng_);
-  g.set_steps_done(steps_done_);
+  g.set_steps_done(steps_done_);  // the scheduled learning rates follow the step count
+  g.set_tips_state(tips_);
 }
 
 StepRecord step_or_roll_back(GAN& g, const Tensor& real_batch, const GAN::Labels& labels) {

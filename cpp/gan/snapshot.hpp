@@ -24,6 +24,7 @@ class Snapshot {
   int64_t g_steps_ = 0, d_steps_ = 0;
   std::array<uint64_t, 4> rng_{};
   int64_t steps_done_ = 0;
+  TipsState tips_;  // EMA and historical averages
 };
 
 // g.step / g.fit, except that an iteration that throws (a loss or gradient that turned

@@ -1,5 +1,6 @@
 """GAN checkpoints: one .npz holding the architectures (as JSON configs of the module
-registry), weights and buffers, optimizer states, RNG state, step counter and options.
+registry), weights and buffers, optimizer states, RNG state, step counter, options, and
+the training tips' state (EMA weights, historical averages, learning-rate schedules).
 No pickle: a checkpoint is data, never code.
 
 Format 2 stores any tree of registered modules (convolutions, normalisation layers...);
@@ -18,6 +19,7 @@ __all__ = ["save", "load", "FORMAT"]
 
 FORMAT = 2
 _READABLE = (1, 2)
+_TIPS = ("ema", "hist_g", "hist_d")
 
 
 def save(gan, path):
@@ -28,7 +30,10 @@ def save(gan, path):
         "format": FORMAT, "version": _core.__version__, "loss": gan.loss,
         "z_dim": gan.z_dim, "prior": gan.prior, "d_steps": gan.d_steps,
         "g_steps": gan.g_steps, "seed": gan.seed, "options": gan.options,
-        "spectral_norm": gan.spectral_norm, "pack": gan.pack,
+        "spectral_norm": gan.spectral_norm, "pack": gan.pack, "ema": gan.ema,
+        "historical_averaging": gan.historical_averaging,
+        "feature_matching": gan.feature_matching,
+        "lr_schedule": [None if s is None else s.to_dict() for s in gan.lr_schedule],
         "objective": _objective_spec(gan.objective),
         "steps_done": gan.steps_done,
         "generator": nn.config(gan.generator), "discriminator": nn.config(gan.discriminator),
@@ -36,7 +41,12 @@ def save(gan, path):
         "d_optimizer": _optimizer_spec(gan.d_optimizer),
         "dtype": str(np.dtype(gan.generator.dtype)),
     }
+    tips = gan._core.get_tips_state()
+    config["tips_counts"] = {k: tips[k + "_count"] for k in _TIPS}
     arrays = {"config": np.array(json.dumps(config)), "rng": gan._core.get_rng_state()}
+    for k in _TIPS:  # EMA and historical averages, one array per parameter
+        for i, v in enumerate(tips[k]):
+            arrays[f"tips/{k}/{i}"] = v
     for prefix, obj in (("G/", gan.generator), ("D/", gan.discriminator),
                         ("g_opt/", gan.g_optimizer), ("d_opt/", gan.d_optimizer)):
         for k, v in obj.state_dict().items():
@@ -114,7 +124,10 @@ def _from_arrays(cls, arrays, generator=None, discriminator=None, loss=None):
     gan = cls(G, D, loss=objective, z_dim=config["z_dim"], prior=config["prior"],
               d_steps=config["d_steps"], g_steps=config["g_steps"], g_optimizer=g_opt,
               d_optimizer=d_opt, seed=config["seed"], spectral_norm=spectral_norm,
-              pack=config.get("pack", 1), **options)
+              pack=config.get("pack", 1), ema=config.get("ema"),
+              historical_averaging=config.get("historical_averaging", 0.0),
+              feature_matching=config.get("feature_matching", False),
+              lr_schedule=_schedules_from(config.get("lr_schedule")), **options)
     rng = arrays.get("rng")
     if rng is None or rng.dtype != np.uint64 or rng.shape != (8,):
         raise ValueError("'rng' must be 8 uint64 words")
@@ -123,7 +136,21 @@ def _from_arrays(cls, arrays, generator=None, discriminator=None, loss=None):
     if isinstance(steps, bool) or not isinstance(steps, int) or not 0 <= steps <= 2**62:
         raise ValueError(f"'steps_done' must be an integer in [0, 2**62], got {steps!r}")
     gan._core.steps_done = steps
+    counts = config.get("tips_counts", {})
+    state = {}
+    for k in _TIPS:
+        state[k] = [arrays[f"tips/{k}/{i}"] for i in range(len(part(f"tips/{k}/")))]
+        state[k + "_count"] = counts.get(k, 0)
+    gan._core.set_tips_state(state)
     return gan
+
+
+def _schedules_from(spec):
+    if spec is None:
+        return None
+    if not isinstance(spec, list) or len(spec) != 2:
+        raise ValueError("'lr_schedule' must be a pair")
+    return tuple(None if s is None else optim.LRSchedule.from_dict(s) for s in spec)
 
 
 def _build(cfg, which):

@@ -111,6 +111,38 @@ class GAN:
         collapse; the paper's 2-D benchmarks use m = 2 to 4. The batch size must be a
         multiple of ``pack``; ``discriminate`` takes unpacked samples and returns one
         output per pack. Not defined for conditional GANs (a pack would mix labels).
+    ema : float or None
+        Generator weight averaging (Yazici et al. 2019, "The unusual effectiveness of
+        averaging in GAN training"): after every generator update the C++ loop sets
+        avg = ema * avg + (1 - ema) * theta (avg starts at G's initial weights).
+        ``sample`` and ``generate`` then use the averaged weights by default, which
+        smooths out the players' late oscillation around the equilibrium; typical
+        decays are 0.999 (or 0.99 for short runs). Batch-norm running statistics are
+        G's own (not averaged). None: off.
+    lr_schedule : str, cgan.optim.LRSchedule, or a pair of them
+        Learning-rate schedule of both optimizers (``"constant"``, ``"linear"``,
+        ``"cosine"`` with ``total_steps``; ``cgan.optim.LRSchedule("step", step_size=...,
+        gamma=...)``), or ``(g_schedule, d_schedule)`` to give each player its own
+        (None: leave that optimizer's lr alone). Applied per iteration in the C++ loop,
+        from each optimizer's lr at construction; see ``cgan.optim.LRSchedule``.
+    total_steps : int
+        Length of a ``"linear"`` or ``"cosine"`` schedule given by name (usually the
+        number of iterations you will train).
+    historical_averaging : float
+        Historical averaging (Salimans et al. 2016, "Improved techniques for training
+        GANs", Sec. 3.3): each player's loss gets lambda * ||theta - mean_theta||^2,
+        mean_theta being the running mean of every value its parameters have had
+        (the initial ones included), kept in C++. It pulls the players towards their
+        past average and damps the circling that gradient descent shows on games
+        (e.g. on x*y). 0: off; the paper's value is not stated, 1e-3..1e-1 is a range.
+    feature_matching : bool or int
+        Feature matching (Salimans et al. 2016, Sec. 3.1): G minimises
+        ||E f(x_real) - E f(G(z))||^2 instead of its objective's loss, f being D's
+        activations before its last layer (``True``) or after layer k of a Sequential
+        D (an int k, as ``D[k]``); the real batch is the iteration's last real batch.
+        A discriminator written in Python provides ``features(x)``. D keeps training
+        with the objective's loss. Useful when G over-trains on the current D (the
+        paper's semi-supervised setting); unconditional GANs only.
     **options
         The objective's options (e.g. ``lambda_gp=10``, ``clip=0.01``, ``margin=1``);
         ``gan.options`` holds every option with the value used, defaults included.
@@ -118,7 +150,9 @@ class GAN:
 
     def __init__(self, generator, discriminator, loss="non-saturating", z_dim=None,
                  prior="normal", d_steps=None, g_steps=1, g_optimizer=None, d_optimizer=None,
-                 seed=0, spectral_norm=False, pack=1, **options):
+                 seed=0, spectral_norm=False, pack=1, ema=None, lr_schedule=None,
+                 total_steps=None, historical_averaging=0.0, feature_matching=False,
+                 **options):
         for m, which in ((generator, "generator"), (discriminator, "discriminator")):
             if not isinstance(m, nn.Module):
                 raise TypeError(f"{which} must be a cgan.nn module, got {type(m).__name__}")
@@ -148,6 +182,10 @@ class GAN:
                 raise ValueError(f"{name} must be an integer in [1, 2**31], got {v!r}")
         seed = _seed("seed", seed)
         pack = _count("pack", pack, high=2**31)
+        ema = _ema(ema)
+        historical_averaging = _nonnegative("historical_averaging", historical_averaging)
+        schedules = _schedules(lr_schedule, total_steps, g_optimizer, d_optimizer)
+        features = _features(feature_matching, discriminator)
         if not isinstance(spectral_norm, (bool, np.bool_)):
             raise TypeError(f"spectral_norm must be True or False, got {spectral_norm!r}")
         _refuse_batch_norm_with_penalty(loss, options, discriminator)
@@ -162,10 +200,16 @@ class GAN:
         self.z_dim, self.prior = int(z_dim), prior
         self.d_steps, self.g_steps, self.seed = int(d_steps), int(g_steps), int(seed)
         self.options = dict(options)
-        self.pack = pack
-        self._core = _core.GANCore(generator, discriminator, g_optimizer, d_optimizer, loss,
-                                   self.z_dim, prior, self.d_steps, self.g_steps, self.seed,
-                                   self.options, objective, pack=pack)
+        self.pack, self.ema = pack, ema
+        self.historical_averaging, self.feature_matching = historical_averaging, feature_matching
+        self.lr_schedule = schedules  # (generator's, discriminator's), base_lr filled in
+        self._core = _core.GANCore(
+            generator, discriminator, g_optimizer, d_optimizer, loss, self.z_dim, prior,
+            self.d_steps, self.g_steps, self.seed, self.options, objective, pack=pack,
+            ema=ema or 0.0, historical_averaging=historical_averaging,
+            g_schedule=None if schedules[0] is None else schedules[0].to_dict(),
+            d_schedule=None if schedules[1] is None else schedules[1].to_dict(),
+            feature_matching=features)
         self.loss = self._core.loss_name
         # The objective object when one was given (None for a name): saved by import path.
         self.objective = objective
@@ -249,13 +293,14 @@ class GAN:
         return self.history
 
     # ---- using the model -------------------------------------------------------------
-    def sample(self, n, seed=None, training=False, labels=None):
+    def sample(self, n, seed=None, training=False, labels=None, ema=None):
         """n samples G(z) as a NumPy array (n, *data_shape). With a seed the noise comes
         from a fresh RNG; without, from the GAN's sampling RNG (training is never
         affected). G runs in eval mode (batch norm's running statistics, no dropout)
         unless ``training=True``; no running state moves either way. A conditional GAN
         takes `labels`: one class for all (an int), one per sample (n ints), or None for
-        classes drawn uniformly."""
+        classes drawn uniformly. ``ema``: with the averaged generator weights (None:
+        whenever the GAN keeps them, ``GAN(..., ema=0.999)``; False: G's own weights)."""
         n = _count("n", n)
         if seed is not None:
             seed = _seed("seed", seed)
@@ -263,12 +308,26 @@ class GAN:
             labels = np.full(n, int(labels), np.int64)
         if labels is not None:
             labels = self._labels(labels, n)
-        return self._core.sample(n, seed, _flag("training", training), labels)
+        return self._core.sample(n, seed, _flag("training", training), labels, self._use_ema(ema))
 
-    def generate(self, z, training=False, labels=None):
-        """G(z) for noise you provide, shape (n, z_dim); eval mode unless training=True."""
+    def generate(self, z, training=False, labels=None, ema=None):
+        """G(z) for noise you provide, shape (n, z_dim); eval mode unless training=True;
+        ``ema`` as in ``sample``."""
         labels = None if labels is None else self._labels(labels, len(z))
-        return self._core.generate(z, _flag("training", training), labels)
+        return self._core.generate(z, _flag("training", training), labels, self._use_ema(ema))
+
+    def _use_ema(self, ema):
+        if ema is None:
+            return self.ema is not None
+        return _flag("ema", ema)
+
+    def generator_loss(self, real_batch, z, labels=None):
+        """The generator's loss on `real_batch` and the noise `z` (as many rows): the
+        objective's, or feature matching's when on (historical averaging's term left
+        out). Backpropagates, so ``p.grad`` of G's parameters holds its gradient; no
+        parameter, optimizer or RNG of training changes. For inspecting and testing."""
+        labels = None if labels is None else self._labels(labels, len(real_batch))
+        return self._core.generator_loss(real_batch, z, labels)
 
     def discriminate(self, x, training=False, labels=None):
         """The discriminator's raw output on x (n, *data_shape): logits, critic values
@@ -341,6 +400,87 @@ def _resolve_objective(loss, options):
         return getattr(loss, "name", type(loss).__name__), loss, {}
     raise TypeError(f"loss must be an objective name, an object from cgan.losses.get, or an "
                     f"objective with d_loss and g_loss methods; got {type(loss).__name__}")
+
+
+def _ema(v):
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+        raise TypeError(f"ema must be a decay in (0, 1) such as 0.999, or None, got {v!r}")
+    if not 0 < v < 1:
+        raise ValueError(f"ema must be a decay in (0, 1) such as 0.999, or None (off), got {v!r}")
+    return float(v)
+
+
+def _nonnegative(name, v):
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {v!r}")
+    if not (np.isfinite(v) and v >= 0):
+        raise ValueError(f"{name} must be a finite number >= 0 (0: off), got {v!r}")
+    return float(v)
+
+
+def _schedules(lr_schedule, total_steps, g_optimizer, d_optimizer):
+    """(generator's, discriminator's) LRSchedule or None, base_lr filled in from the
+    optimizers (their lr when the GAN is built)."""
+    if isinstance(lr_schedule, (tuple, list)):
+        if len(lr_schedule) != 2:
+            raise ValueError("lr_schedule as a sequence must be a pair (g_schedule, d_schedule)")
+        pair = tuple(lr_schedule)
+    else:
+        pair = (lr_schedule, lr_schedule)
+    if total_steps is not None:
+        total_steps = _count("total_steps", total_steps)
+    out = []
+    for s, opt in zip(pair, (g_optimizer, d_optimizer)):
+        if isinstance(s, str):
+            if s == "step":
+                raise ValueError("lr_schedule='step' needs a step size: use "
+                                 "cgan.optim.LRSchedule('step', step_size=..., gamma=...)")
+            needs = s in ("linear", "cosine")
+            s = optim.LRSchedule(s, total_steps=total_steps if needs else None)
+        elif s is not None and not isinstance(s, optim.LRSchedule):
+            raise TypeError(f"lr_schedule must be a name, a cgan.optim.LRSchedule, a pair of "
+                            f"them, or None; got {type(s).__name__}")
+        if s is not None and s.base_lr is None:
+            s = optim.LRSchedule.from_dict(s.to_dict(base_lr=opt.lr))
+        out.append(s)
+    return tuple(out)
+
+
+def _features(feature_matching, D):
+    """What the core takes for feature matching: None (off), the number of leading
+    layers of a Sequential D, or a Python module's bound features method."""
+    if feature_matching is None or feature_matching is False:
+        return None
+    is_int = isinstance(feature_matching, (numbers.Integral, np.integer))
+    if not (feature_matching is True or is_int) or isinstance(feature_matching, np.bool_):
+        raise TypeError(f"feature_matching must be True, False or a layer index, got {feature_matching!r}")
+    if isinstance(D, nn.Sequential):
+        n = len(D)
+        if feature_matching is True:
+            end = n - 1
+        else:
+            k = int(feature_matching)
+            if not (-n <= k < n and k % n <= n - 2):
+                raise ValueError(f"feature_matching={k}: the discriminator has {n} layers and the "
+                                 f"features must come from a layer before the last, so the index "
+                                 f"must be in [0, {n - 2}] (or [{-n}, -2] from the end)")
+            end = k % n + 1
+        if end < 1:
+            raise ValueError("feature_matching: the discriminator has a single layer, so it has "
+                             "no intermediate features")
+        return end
+    features = getattr(D, "features", None)
+    if not callable(features):
+        raise ValueError(f"feature_matching needs D's intermediate features: use a Sequential or "
+                         f"MLP discriminator, or give {type(D).__name__} a features(x) method "
+                         f"returning its activations before the last layer")
+    if feature_matching is not True:
+        raise ValueError(f"feature_matching={feature_matching}: a layer index needs a Sequential "
+                         f"discriminator; {type(D).__name__}.features(x) decides the features "
+                         f"(pass feature_matching=True)")
+    return features
 
 
 def _flag(name, v):
