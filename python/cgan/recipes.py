@@ -43,6 +43,8 @@ def build(spec, seed=0):
     D = nn.MLP(s["pack"] * s["x_dim"], list(s["d_hidden"]), 1, activation=s["activation"],
                seed=2 * seed + 2)
     extra = {k: s[k] for k in ("ema", "lr_schedule") if s[k] is not None}  # GAN's loop tips
+    if isinstance(s["lr_schedule"], str) and s["lr_schedule"] != "constant":
+        extra["total_steps"] = s["steps"]  # a named decay runs over the recipe's steps
     gan = GAN(G, D, loss=s["loss"], z_dim=s["z_dim"], d_steps=s["d_steps"], seed=seed,
               spectral_norm=s["spectral_norm"], pack=s["pack"],
               g_optimizer=optim.Adam(G.parameters(), lr=s["g_lr"], betas=tuple(s["betas"])),
@@ -56,13 +58,15 @@ class Recipe:
     """A named setting: its spec (for ``build``) and what it is, gets and follows."""
     name: str
     spec: dict = field(repr=False)
+    techniques: str
     summary: str
     result: str
     paper: str
 
     def describe(self):
         settings = ", ".join(f"{k}={v!r}" for k, v in self.spec.items())
-        return (f"{self.name}: {self.summary}\n  settings: {settings}\n"
+        return (f"{self.name}: {self.summary}\n  techniques: {self.techniques}\n"
+                f"  settings: {settings}\n"
                 f"  result: {self.result}\n  follows: {self.paper}")
 
 
@@ -70,35 +74,41 @@ _PACGAN = ("Lin et al. 2018, PacGAN: the power of two samples in generative adve
            "networks (packing; the 2-D benchmarks of its Table 1, after VEEGAN, Srivastava "
            "et al. 2017)")
 
+_RING_SPEC = {"loss": "non-saturating", "pack": 2, "g_hidden": (128, 128, 128),
+              "d_hidden": (128, 128, 128), "g_lr": 1e-3, "d_lr": 1e-3, "betas": (0.5, 0.999),
+              "ema": 0.99, "lr_schedule": "linear", "steps": 4000, "batch_size": 256}
+
 RECIPES = {r.name: r for r in [
     Recipe(
         name="pacgan-ring",
-        spec={"loss": "non-saturating", "pack": 2, "g_hidden": (128, 128, 128),
-              "d_hidden": (128, 128, 128), "g_lr": 3e-4, "d_lr": 3e-4, "betas": (0.5, 0.999),
-              "options": {"r1": 0.1}, "steps": 2000, "batch_size": 256},
-        summary="non-saturating GAN, PacGAN2 discriminator (two samples per input), R1 "
-                "penalty 0.1 on real data, Adam 3e-4 (0.5, 0.999), 2-128x3-2 ReLU MLPs, "
-                "batch 256 (128 packs), 2000 steps; for cgan.datasets.pacgan_ring",
-        result="see benchmarks/mode_collapse.md",
-        paper=_PACGAN + "; R1: Mescheder et al. 2018"),
+        spec=dict(_RING_SPEC),
+        techniques="pack 2, EMA 0.99, linear lr decay",
+        summary="non-saturating GAN whose discriminator judges two samples at once (PacGAN2), "
+                "generator EMA 0.99 for sampling, both learning rates decayed linearly from "
+                "Adam 1e-3 (0.5, 0.999) to 0; 2-128x3-2 ReLU MLPs (D: 4-128x3-1), batch 256 "
+                "(128 packs), 4000 steps; for cgan.datasets.pacgan_ring",
+        result="see benchmarks/mode_collapse.md (10 seeds)",
+        paper=_PACGAN + "; EMA: Yazici et al. 2019"),
     Recipe(
         name="pacgan-grid",
-        spec={"loss": "non-saturating", "pack": 2, "g_hidden": (128, 128, 128),
-              "d_hidden": (128, 128, 128), "g_lr": 3e-4, "d_lr": 3e-4, "betas": (0.5, 0.999),
-              "options": {"r1": 0.1}, "steps": 2000, "batch_size": 256},
-        summary="as pacgan-ring, for cgan.datasets.pacgan_grid",
-        result="see benchmarks/mode_collapse.md",
-        paper=_PACGAN + "; R1: Mescheder et al. 2018"),
+        spec=dict(_RING_SPEC),
+        techniques="pack 2, EMA 0.99, linear lr decay",
+        summary="the settings of pacgan-ring, for cgan.datasets.pacgan_grid",
+        result="see benchmarks/mode_collapse.md (10 seeds)",
+        paper=_PACGAN + "; EMA: Yazici et al. 2019"),
     Recipe(
         name="gaussian-1d",
         spec={"loss": "non-saturating", "x_dim": 1, "z_dim": 1, "g_hidden": (32, 32),
               "d_hidden": (32, 32), "g_lr": 1e-3, "d_lr": 1e-3, "betas": (0.5, 0.999),
-              "options": {"r1": 1.0}, "steps": 2000, "batch_size": 256},
-        summary="non-saturating GAN with R1 1.0, 1-32-32-1 ReLU MLPs, Adam 1e-3 (0.5, "
-                "0.999), batch 256, 2000 steps; for cgan.datasets.gaussian_1d(n, 4, 1.25)",
+              "options": {"r1": 1.0}, "ema": 0.99, "lr_schedule": "linear", "steps": 2000,
+              "batch_size": 256},
+        techniques="R1 1.0, EMA 0.99, linear lr decay",
+        summary="non-saturating GAN with the R1 penalty (gamma 1) on real data, generator EMA "
+                "0.99, linear decay of Adam 1e-3 (0.5, 0.999); 1-32-32-1 ReLU MLPs, batch "
+                "256, 2000 steps; for cgan.datasets.gaussian_1d(n, 4, 1.25)",
         result="see notebooks/12_mode_collapse_tables.ipynb",
         paper="Goodfellow et al. 2014 (the non-saturating loss); R1: Mescheder et al. 2018, "
-              "Which training methods for GANs do actually converge?"),
+              "Which training methods for GANs do actually converge?; EMA: Yazici et al. 2019"),
 ]}
 
 
