@@ -1,6 +1,6 @@
 """The published mode-collapse tables as a benchmark: VEEGAN's and PacGAN's 2-D ring and grid.
 
-    python benchmarks/mode_collapse.py [--seeds 3] [--recipe-seeds 10] [--workers 2]
+    python benchmarks/mode_collapse.py [--seeds 2] [--recipe-seeds 10] [--workers 2]
     python benchmarks/mode_collapse.py --quick --out /tmp/mc.md     # seconds: the test's run
 
 Protocol of Srivastava et al. 2017 (VEEGAN, Table 1) and Lin et al. 2018 (PacGAN, Table 1;
@@ -47,9 +47,9 @@ TRAIN_SIZE, SCORED = 100000, 2500
 DATA_SEED, SAMPLE_SEED = 0, 12345
 
 # The plain setting of each objective (shared 2-128x3 ReLU MLPs, 2000 steps, batch 256);
-# wgan-gp keeps its paper's optimizer and 5 critic steps.
+# wgan-gp keeps its paper's optimizer and 5 critic steps. Four objectives x 2 variants x 2
+# data sets x 2 seeds plus 2 x 10 recipe runs fit the study's budget of about 40 CPU-minutes.
 OBJECTIVES = {
-    "minimax": {"loss": "minimax", "g_lr": 1e-3, "d_lr": 1e-3},
     "non-saturating": {"loss": "non-saturating", "g_lr": 1e-3, "d_lr": 1e-3},
     "lsgan": {"loss": "lsgan", "g_lr": 1e-3, "d_lr": 1e-3},
     "hinge": {"loss": "hinge", "g_lr": 1e-3, "d_lr": 1e-3},
@@ -125,7 +125,7 @@ def table(results, quick):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="tiny runs (the tests' smoke run)")
-    ap.add_argument("--seeds", type=int, default=3, help="seeds of each objective's rows")
+    ap.add_argument("--seeds", type=int, default=2, help="seeds of each objective's rows")
     ap.add_argument("--recipe-seeds", type=int, default=10, help="seeds of the recipes' rows")
     ap.add_argument("--workers", type=int, default=2, help="runs at a time (processes)")
     ap.add_argument("--out", default=None,
