@@ -169,7 +169,8 @@ def main(argv=None):
         results.append((row, flat[i:i + len(row[4])]))
         i += len(row[4])
     text = (f"# Mode collapse: the published 2-D tables\n\n"
-            f"`python benchmarks/mode_collapse.py{' --quick' if args.quick else ''}` "
+            f"`python benchmarks/mode_collapse.py{' --quick' if args.quick else ''} --seeds "
+            f"{len(seeds)} --recipe-seeds {len(recipe_seeds)}` "
             f"({len(jobs)} runs, {time.perf_counter() - t:.0f} s wall, {args.workers} workers "
             f"of 1 thread). Protocol and sources: the docstring of benchmarks/mode_collapse.py."
             f"\n\n" + table(results, args.quick) + "\n" + goal_lines(results))

@@ -87,14 +87,16 @@ RECIPES = {r.name: r for r in [
                 "generator EMA 0.99 for sampling, both learning rates decayed linearly from "
                 "Adam 1e-3 (0.5, 0.999) to 0; 2-128x3-2 ReLU MLPs (D: 4-128x3-1), batch 256 "
                 "(128 packs), 4000 steps; for cgan.datasets.pacgan_ring",
-        result="see benchmarks/mode_collapse.md (10 seeds)",
+        result="seeds 0-2: 8.0 +- 0.0 modes, 89.5 +- 2.7% high quality, KL 0.01 "
+               "(benchmarks/mode_collapse.md); PacGAN2's 95.6% not reached",
         paper=_PACGAN + "; EMA: Yazici et al. 2019"),
     Recipe(
         name="pacgan-grid",
         spec=dict(_RING_SPEC),
         techniques="pack 2, EMA 0.99, linear lr decay",
         summary="the settings of pacgan-ring, for cgan.datasets.pacgan_grid",
-        result="see benchmarks/mode_collapse.md (10 seeds)",
+        result="seeds 0-2: 23.7 modes of 25, 5.1% high quality (benchmarks/mode_collapse.md): "
+               "far too few iterations for the grid's tight modes; not a good setting yet",
         paper=_PACGAN + "; EMA: Yazici et al. 2019"),
     Recipe(
         name="gaussian-1d",
