@@ -23,13 +23,14 @@ from ._core import (
 from ._core import ops
 from . import datasets, divergences, losses, metrics, nn, optim, plot  # plot imports matplotlib lazily
 from .gan import GAN
+from . import recipes
 from .sweep import sweep  # cgan.sweep(...); cgan.sweep.report etc. (needs the [sweep] extra to run)
 
 __all__ = [
     "RNG", "Tensor", "tensor", "grad", "no_grad", "enable_grad", "is_grad_enabled",
     "set_grad_enabled", "set_flush_denormal", "set_num_threads", "get_num_threads",
     "set_matmul_precision", "get_matmul_precision", "cpu_features", "ops", "nn", "optim", "GAN",
-    "datasets", "metrics", "losses", "divergences", "plot", "sweep", "__version__",
+    "datasets", "metrics", "losses", "divergences", "plot", "sweep", "recipes", "__version__",
 ]
 
 

@@ -14,6 +14,7 @@ import os
 import numpy as np
 
 __all__ = ["ring", "ring_centers", "ring_std", "grid", "grid_centers", "grid_std", "modes",
+           "pacgan_ring", "pacgan_grid", "PACGAN_RING", "PACGAN_GRID",
            "swiss_roll", "two_moons", "gaussian_1d", "mixture_1d", "gaussian_pdf",
            "mixture_1d_pdf", "parallel_lines", "digits", "read_idx", "mnist", "MNIST_5K_TRAIN_PER_CLASS"]
 
@@ -150,19 +151,49 @@ def grid(n, side=5, spacing=_GRID_STEP, std=grid_std, seed=0):
     return (c[k] + std * rng.standard_normal((n, 2))).astype(np.float32)
 
 
+# The 2-D mode-collapse benchmarks of VEEGAN (Srivastava et al. 2017, Table 1) and PacGAN
+# (Lin et al. 2018, Table 1), at the scale of their papers and code (fjxmlzn/PacGAN,
+# synthetic_data_experiments/*/config.py: means (cos 2pi i/8, sin 2pi i/8) with variance
+# 0.01^2, and (-4 + 2i, -4 + 2j) with variance 0.05^2; 100,000 training points).
+PACGAN_RING = {"modes": 8, "radius": 1.0, "std": 0.01}
+PACGAN_GRID = {"side": 5, "spacing": 2.0, "std": 0.05}
+
+
+def pacgan_ring(n=100000, seed=0):
+    """VEEGAN's and PacGAN's 2D-ring: 8 Gaussians on the unit circle, std 0.01 each.
+
+    Smaller and tighter than ``ring()`` (WGAN-GP's scale: radius 1.414, std 0.0141).
+    Its modes: ``modes("pacgan-ring")``."""
+    return ring(n, seed=seed, **PACGAN_RING)
+
+
+def pacgan_grid(n=100000, seed=0):
+    """VEEGAN's and PacGAN's 2D-grid: 25 Gaussians at {-4, -2, 0, 2, 4}^2, std 0.05.
+
+    ``grid()`` at WGAN-GP's scale divided by 2.828. Its modes: ``modes("pacgan-grid")``."""
+    return grid(n, seed=seed, **PACGAN_GRID)
+
+
 def modes(name):
-    """(centers, std) of the named mixture at its default settings: "ring" or "grid".
+    """(centers, std) of a named mixture: "ring" or "grid" (the default settings of
+    ``ring()`` and ``grid()``), "pacgan-ring" or "pacgan-grid" (the benchmarks').
 
     The one place metrics get the modes from, e.g.
     ``cgan.metrics.mode_coverage(x, *cgan.datasets.modes("ring"))``.
     """
     if not isinstance(name, str):
-        raise TypeError(f"modes: name must be a string, 'ring' or 'grid'; got {name!r}")
+        raise TypeError(f"modes: name must be a string, 'ring' or 'grid' (or 'pacgan-ring', "
+                        f"'pacgan-grid'); got {name!r}")
     if name == "ring":
         return ring_centers(), ring_std
     if name == "grid":
         return grid_centers(), grid_std
-    raise ValueError(f"modes: unknown data set {name!r}; expected 'ring' or 'grid'")
+    if name == "pacgan-ring":
+        return ring_centers(PACGAN_RING["modes"], PACGAN_RING["radius"]), PACGAN_RING["std"]
+    if name == "pacgan-grid":
+        return grid_centers(PACGAN_GRID["side"], PACGAN_GRID["spacing"]), PACGAN_GRID["std"]
+    raise ValueError(f"modes: unknown data set {name!r}; expected 'ring' or 'grid' (or "
+                     f"'pacgan-ring', 'pacgan-grid')")
 
 
 def swiss_roll(n, noise=0.25, seed=0):

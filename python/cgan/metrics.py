@@ -1,7 +1,8 @@
 """Sample-quality measures for the lecture's experiments.
 
 Mode counting on mixtures with known modes (``mode_coverage``, ``high_quality_rate``,
-``mode_kl``; get the modes from ``cgan.datasets.modes(name)``); exact optimal transport
+``mode_kl``, and the three of the published 2-D tables together: ``mode_collapse_scores``;
+get the modes from ``cgan.datasets.modes(name)``); exact optimal transport
 (``wasserstein_1d`` for any sizes, ``wasserstein_2d`` in any dimension through POT or
 scipy); f-divergences of 1-D densities by quadrature or of samples by kernel density
 (``divergence_1d``, ``divergence_samples``, ``kl_1d``, ``js_1d``); the optimal
@@ -16,7 +17,7 @@ import numpy as np
 
 from .datasets import _is_real_scalar  # the one scalar check, shared
 
-__all__ = ["mode_coverage", "high_quality_rate", "mode_kl", "wasserstein_1d", "wasserstein_2d",
+__all__ = ["mode_coverage", "high_quality_rate", "mode_kl", "mode_collapse_scores", "ModeScores", "wasserstein_1d", "wasserstein_2d",
            "frechet_distance", "kde_1d", "divergence_1d", "divergence_samples", "kl_1d", "js_1d",
            "optimal_discriminator", "parzen_log_likelihood", "ParzenResult",
            "DigitClassifier", "nearest_image_distance", "NearestImages", "ClassHistogram"]
@@ -132,6 +133,33 @@ def mode_kl(samples, centers, std, threshold=3.0):
         return float(np.log(n_modes))
     p = counts[counts > 0] / total
     return float(max(0.0, (p * np.log(n_modes * p)).sum()))
+
+
+ModeScores = namedtuple("ModeScores", ["modes", "high_quality", "kl"])
+
+
+def mode_collapse_scores(samples, centers, std, threshold=3.0):
+    """The three measures of VEEGAN's and PacGAN's 2-D tables (Srivastava et al. 2017,
+    Lin et al. 2018, Table 1), as their code computes them (fjxmlzn/PacGAN,
+    pacgan/extensions.py, MetricLogger): each sample goes to its nearest mode centre; it is
+    high quality when within `threshold` (3) std of it; a mode is captured when it is the
+    nearest mode of at least one high-quality sample; kl is KL(p || uniform) of the
+    histogram p of the high-quality samples over the modes (their "reverse KL").
+
+    Returns ModeScores(modes, high_quality, kl): an int, a fraction in [0, 1] and nats.
+    Same as ``mode_coverage(..., min_count=1)``, ``high_quality_rate`` and ``mode_kl``
+    (``mode_coverage``'s default min_count of 1% of an even share is stricter than the
+    tables' count)."""
+    k, dist = _assign(samples, centers, std, threshold, "mode_collapse_scores")
+    n_modes = len(np.asarray(centers))
+    hq = dist <= threshold * std
+    counts = np.bincount(k[hq], minlength=n_modes).astype(np.float64)
+    total = counts.sum()
+    if total == 0:
+        return ModeScores(0, 0.0, float(np.log(n_modes)))
+    p = counts[counts > 0] / total
+    kl = float(max(0.0, (p * np.log(n_modes * p)).sum()))
+    return ModeScores(int((counts > 0).sum()), float(hq.mean()), kl)
 
 
 def wasserstein_1d(a, b):
