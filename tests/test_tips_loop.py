@@ -102,9 +102,10 @@ def test_ema_update_and_sampling():
     decay = 0.9
     gan = cgan.GAN(G, _mlp(2, 1, 2), loss="nsgan", z_dim=2, ema=decay, seed=0)
     avg = [a.astype(np.float64) for a in _params(G)]
-    for _ in range(3):  # avg = 0.9 avg + 0.1 theta after every G update, rounded once
+    for n in range(3):  # avg = d avg + (1 - d) theta after every G update, rounded once
         gan.step(_data(16))
-        avg = [(decay * a + (1 - decay) * t.astype(np.float64)).astype(np.float32).astype(np.float64)
+        d = min(decay, (1 + n) / (10 + n))  # the warm-up: 0.1, 0.18, 0.25
+        avg = [(d * a + (1 - d) * t.astype(np.float64)).astype(np.float32).astype(np.float64)
                for a, t in zip(avg, _params(G))]
         got = gan._core.get_tips_state()["ema"]
         assert all(np.array_equal(g, a.astype(np.float32)) for g, a in zip(got, avg))

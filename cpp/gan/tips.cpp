@@ -46,8 +46,14 @@ void ParamAverage::assign(const ParamAverage& src) {
   count = src.count;
 }
 
+double ParamAverage::ema_decay(double decay, int64_t updates_done) {
+  const double n = double(updates_done);
+  return std::min(decay, (1 + n) / (10 + n));
+}
+
 void ParamAverage::ema_update(const std::vector<Var>& params, double decay) {
-  each_element(values, params, [decay](double a, double th) { return decay * a + (1 - decay) * th; });
+  const double d = ema_decay(decay, count - 1);
+  each_element(values, params, [d](double a, double th) { return d * a + (1 - d) * th; });
   ++count;
 }
 

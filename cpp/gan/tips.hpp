@@ -21,9 +21,13 @@ struct ParamAverage {
   // Copies `src`'s values into this one's tensors (same shapes) and its count.
   void assign(const ParamAverage& src);
 
-  // Exponential moving average (Yazici et al. 2019): avg = decay*avg + (1-decay)*theta,
-  // computed in float64 and rounded once to the parameter's dtype.
+  // Exponential moving average (Yazici et al. 2019): avg = d*avg + (1-d)*theta, computed
+  // in float64 and rounded once to the parameter's dtype, with d = ema_decay(decay, n).
   void ema_update(const std::vector<Var>& params, double decay);
+  // The decay of the (n+1)-th update: min(decay, (1 + n) / (10 + n)), TensorFlow's
+  // warm-up. Without it a decay of 0.999 keeps the average near G's random initial
+  // weights for thousands of steps; with it the first updates mostly take theta.
+  static double ema_decay(double decay, int64_t updates_done);
   // Running mean of every value the parameters have had: count += 1,
   // mean += (theta - mean) / count (float64, rounded once).
   void mean_update(const std::vector<Var>& params);

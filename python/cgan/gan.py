@@ -114,7 +114,9 @@ class GAN:
     ema : float or None
         Generator weight averaging (Yazici et al. 2019, "The unusual effectiveness of
         averaging in GAN training"): after every generator update the C++ loop sets
-        avg = ema * avg + (1 - ema) * theta (avg starts at G's initial weights).
+        avg = d * avg + (1 - d) * theta, with d = min(ema, (1 + n) / (10 + n)) at the
+        n-th update (TensorFlow's warm-up: a short run's average is not stuck at G's
+        initial weights, where avg starts).
         ``sample`` and ``generate`` then use the averaged weights by default, which
         smooths out the players' late oscillation around the equilibrium; typical
         decays are 0.999 (or 0.99 for short runs). Batch-norm running statistics are
