@@ -1,6 +1,14 @@
+import signal
+
 import pytest
 
 import cgan
+
+# A shell's background job starts with SIGINT ignored, and Python then installs no
+# KeyboardInterrupt handler, so the Ctrl-C tests (in this process and in the `cgan`
+# children, which inherit an ignored signal but not a handler) would train on forever.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)
