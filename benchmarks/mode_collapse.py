@@ -1,6 +1,7 @@
 """The published mode-collapse tables as a benchmark: VEEGAN's and PacGAN's 2-D ring and grid.
 
-    python benchmarks/mode_collapse.py [--seeds 1] [--recipe-seeds 10] [--workers 2]
+    python benchmarks/mode_collapse.py [--seeds 2] [--recipe-seeds 10] [--workers 2]
+    python benchmarks/mode_collapse.py --only recipes      # run a part now, the rest later
     python benchmarks/mode_collapse.py --quick --out /tmp/mc.md     # seconds: the test's run
 
 Protocol of Srivastava et al. 2017 (VEEGAN, Table 1) and Lin et al. 2018 (PacGAN, Table 1;
@@ -10,13 +11,19 @@ std 0.01) and grid of 25 (means {-4, -2, 0, 2, 4}^2, std 0.05), 100,000 training
 quality within 3 std of its nearest mode, a mode is captured when it is the nearest mode of
 at least one high-quality sample, and the KL of the captured histogram to uniform.
 
-Every objective runs without techniques (its plain setting) and with them (PacGAN packing
-m = 2, generator EMA, linear learning-rate decay), then the recipes of ``cgan.recipes`` over
-more seeds. Writes a Markdown table (mean +- std over seeds, the published rows beside).
-Runs are processes of one thread each (`--workers` at a time), under the caller's `nice`.
+Every objective of ``cgan.losses`` runs with its documented defaults (``cgan.defaults``:
+optimizer, learning rate, critic steps, options) for a fixed budget, without techniques and
+with them (R1 gamma 1 and a linear learning-rate decay to 0), then the recipes of
+``cgan.recipes`` over more seeds. Writes a Markdown table (mean +- std over seeds, the
+published rows beside). Runs are processes of one thread each (`--workers` at a time),
+under the caller's `nice`. Each finished run is kept in the cache directory (keyed by its
+data, settings and seed), so an interrupted study resumes, and ``--only`` runs a part of it
+now: the table is written once every row's runs are in the cache.
 """
 import argparse
 import concurrent.futures
+import hashlib
+import json
 import os
 import sys
 import time
@@ -46,22 +53,58 @@ PUBLISHED = [
 TRAIN_SIZE, SCORED = 100000, 2500
 DATA_SEED, SAMPLE_SEED = 0, 12345
 
-# The plain setting of each objective (shared 2-128x3 ReLU MLPs, 2000 steps, batch 256);
-# wgan-gp keeps its paper's optimizer and 5 critic steps. (More objectives: add rows here;
-# on a shared 2-core machine every run costs 0.5-1.5 CPU-minutes.)
-OBJECTIVES = {
-    "non-saturating": {"loss": "non-saturating", "g_lr": 1e-3, "d_lr": 1e-3},
-    "hinge": {"loss": "hinge", "g_lr": 1e-3, "d_lr": 1e-3},
-    "wgan-gp": {"loss": "wgan-gp", "d_steps": 5, "g_lr": 1e-4, "d_lr": 1e-4,
-                "betas": (0.5, 0.9)},
-}
-TECHNIQUES = {"pack": 2, "ema": 0.99, "lr_schedule": "linear"}
+# Every objective at its documented defaults, on shared 2-128x3 ReLU MLPs, batch 256, for
+# the same budget of generator steps (critic steps as the defaults say).
+OBJECTIVE_STEPS = 2000
+
+
+def objective_spec(name):
+    r = cgan.defaults.resolve(name)
+    return {"loss": name, "optimizer": r["optimizer"], "g_lr": r["g_lr"], "d_lr": r["d_lr"],
+            "betas": r["betas"] or (0.5, 0.999), "d_steps": r["d_steps"],
+            "options": r["options"], "steps": OBJECTIVE_STEPS}
+
+
+TECHNIQUES_TEXT = "R1 1, linear lr decay"
+
+
+def with_techniques(spec):
+    return {**spec, "options": {**(spec.get("options") or {}), "r1": 1.0},
+            "lr_schedule": "linear"}
+
+
 QUICK = {"steps": 30, "g_hidden": (16, 16), "d_hidden": (16, 16), "batch_size": 64}
 
 
 def data(name, n=TRAIN_SIZE):
     return {"ring": cgan.datasets.pacgan_ring, "grid": cgan.datasets.pacgan_grid}[name](
         n, seed=DATA_SEED)
+
+
+def job_key(job):
+    name, spec, seed, n = job
+    text = json.dumps([name, spec, seed, n], sort_keys=True, default=list)
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+def cached(job, cache):
+    path = cache and os.path.join(cache, job_key(job) + ".npz")
+    if not path or not os.path.exists(path):
+        return None
+    f = np.load(path)
+    x = f["samples"] if f["samples"].size else None
+    return (int(f["modes"]), float(f["hq"]), float(f["kl"]), float(f["seconds"]), x)
+
+
+def run_and_keep(job_cache):
+    job, cache = job_cache
+    res = run_one(job)
+    if cache:
+        os.makedirs(cache, exist_ok=True)
+        modes, hq, kl, dt, x = res
+        np.savez_compressed(os.path.join(cache, job_key(job) + ".npz"), modes=modes, hq=hq,
+                            kl=kl, seconds=dt, samples=np.zeros(0) if x is None else x)
+    return res
 
 
 def run_one(job):
@@ -84,17 +127,15 @@ def run_one(job):
     return (s.modes, s.high_quality, s.kl, dt, x[:1000])
 
 
-def rows(quick, seeds, recipe_seeds):
+def rows(quick, seeds, recipe_seeds, objectives):
     """(data, label, techniques text, spec, seeds) of every row of the table."""
     out = []
     shrink = QUICK if quick else {}
-    names = ["non-saturating", "wgan-gp"] if quick else list(OBJECTIVES)
     for d in ("ring", "grid"):
-        for obj in names:
-            base = {**OBJECTIVES[obj], **shrink}
+        for obj in objectives:
+            base = {**objective_spec(obj), **shrink}
             out.append((d, obj, "none", base, seeds))
-            out.append((d, obj, "pack 2, EMA 0.99, linear lr decay",
-                        {**base, **TECHNIQUES}, seeds))
+            out.append((d, obj, TECHNIQUES_TEXT, with_techniques(base), seeds))
         r = recipes.RECIPES["pacgan-" + d]
         out.append((d, f"recipe pacgan-{d}", r.techniques,
                     {**r.spec, **shrink}, recipe_seeds))
@@ -143,8 +184,15 @@ def table(results, quick):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="tiny runs (the tests' smoke run)")
-    ap.add_argument("--seeds", type=int, default=1, help="seeds of each objective's rows")
+    ap.add_argument("--seeds", type=int, default=2, help="seeds of each objective's rows")
     ap.add_argument("--recipe-seeds", type=int, default=10, help="seeds of the recipes' rows")
+    ap.add_argument("--objectives", default="all",
+                    help="comma-separated names of cgan.losses, or 'all' (default)")
+    ap.add_argument("--only", choices=("objectives", "recipes"), default=None,
+                    help="run only these rows now (the others come from the cache or later)")
+    ap.add_argument("--cache", default=None,
+                    help="directory of finished runs (default: benchmarks/.mode_collapse_runs; "
+                         "none in quick mode)")
     ap.add_argument("--samples", default=None,
                     help="npz file for the first 1000 samples of each row's first seed (default: "
                          "benchmarks/mode_collapse_samples.npz, or nothing in quick mode)")
@@ -153,29 +201,43 @@ def main(argv=None):
                     help="Markdown file to write (default: benchmarks/mode_collapse.md, "
                          "or nothing in quick mode)")
     args = ap.parse_args(argv)
+    here = os.path.dirname(os.path.abspath(__file__))
+    if args.objectives == "all":
+        objectives = ["non-saturating", "wgan-gp"] if args.quick else cgan.losses.available()
+    else:
+        objectives = [cgan.defaults.canonical(o.strip()) for o in args.objectives.split(",")]
+    cache = args.cache or (None if args.quick else os.path.join(here, ".mode_collapse_runs"))
     seeds = list(range(1 if args.quick else args.seeds))
     recipe_seeds = list(range(1 if args.quick else args.recipe_seeds))
-    plan = rows(args.quick, seeds, recipe_seeds)
+    plan = rows(args.quick, seeds, recipe_seeds, objectives)
     n = 2000 if args.quick else TRAIN_SIZE
-    jobs = [(d, spec, s, n) for d, _, _, spec, ss in plan for s in ss]
+    jobs = [(d, spec, s, n) for d, label, _, spec, ss in plan for s in ss
+            if args.only is None or label.startswith("recipe") == (args.only == "recipes")]
+    todo = [j for j in jobs if cached(j, cache) is None]
     t = time.perf_counter()
-    if args.workers > 1:
+    print(f"{len(todo)} runs to do ({len(jobs) - len(todo)} in the cache {cache})", flush=True)
+    if args.workers > 1 and len(todo) > 1:
         with concurrent.futures.ProcessPoolExecutor(args.workers) as pool:
-            flat = list(pool.map(run_one, jobs))
+            done = list(pool.map(run_and_keep, [(j, cache) for j in todo]))
     else:
-        flat = [run_one(j) for j in jobs]
-    results, i = [], 0
+        done = [run_and_keep((j, cache)) for j in todo]
+    fresh = {job_key(j): r for j, r in zip(todo, done)}
+    results = []
     for row in plan:
-        results.append((row, flat[i:i + len(row[4])]))
-        i += len(row[4])
+        res = [fresh.get(job_key((row[0], row[3], s, n))) or cached((row[0], row[3], s, n), cache)
+               for s in row[4]]
+        if any(r is None for r in res):
+            print("some rows are not done yet (see --only): no table written")
+            return None
+        results.append((row, res))
     text = (f"# Mode collapse: the published 2-D tables\n\n"
             f"`python benchmarks/mode_collapse.py{' --quick' if args.quick else ''} --seeds "
             f"{len(seeds)} --recipe-seeds {len(recipe_seeds)}` "
-            f"({len(jobs)} runs, {time.perf_counter() - t:.0f} s wall, {args.workers} workers "
-            f"of 1 thread). Protocol and sources: the docstring of benchmarks/mode_collapse.py."
-            f"\n\n" + table(results, args.quick) + "\n" + goal_lines(results))
+            f"({sum(len(r[4]) for r in plan)} runs, {args.workers} workers of 1 thread; time s: "
+            f"each run's own training time). Protocol and sources: the docstring of "
+            f"benchmarks/mode_collapse.py.\n\n" + table(results, args.quick) + "\n"
+            + goal_lines(results))
     print(text)
-    here = os.path.dirname(os.path.abspath(__file__))
     out = args.out or (None if args.quick else os.path.join(here, "mode_collapse.md"))
     if out:
         with open(out, "w") as f:

@@ -114,7 +114,7 @@ def test_the_benchmark_runs_in_quick_mode(tmp_path):
              "PYTHONPATH": str(pathlib.Path(cgan.__file__).resolve().parent.parent)})
     assert proc.returncode == 0, proc.stderr
     text = out.read_text()
-    for needle in ("| ring | non-saturating | none |", "| grid | wgan-gp | pack 2",
+    for needle in ("| ring | non-saturating | none |", "| grid | wgan-gp | R1 1, linear lr decay",
                    "recipe pacgan-ring", "recipe pacgan-grid", "PacGAN4 (PacGAN Table 1)",
                    "VEEGAN (VEEGAN Table 1)", "quick mode"):
         assert needle in text

@@ -13,7 +13,7 @@ GAN and fit kwargs from a settings dict: the benchmark builds every row with it.
 import difflib
 from dataclasses import dataclass, field
 
-from . import nn, optim
+from . import defaults, nn
 from .gan import GAN
 
 __all__ = ["available", "get", "describe", "build", "Recipe", "RECIPES"]
@@ -22,7 +22,7 @@ __all__ = ["available", "get", "describe", "build", "Recipe", "RECIPES"]
 SPEC_DEFAULTS = {
     "loss": "non-saturating", "x_dim": 2, "z_dim": 2, "g_hidden": (128, 128, 128),
     "d_hidden": (128, 128, 128), "activation": "relu", "pack": 1, "d_steps": 1,
-    "g_lr": 2e-4, "d_lr": 2e-4, "betas": (0.5, 0.999), "spectral_norm": False,
+    "optimizer": "adam", "g_lr": 2e-4, "d_lr": 2e-4, "betas": (0.5, 0.999), "spectral_norm": False,
     "ema": None, "lr_schedule": None, "options": None, "steps": 2000, "batch_size": 256,
 }
 
@@ -32,12 +32,17 @@ def build(spec, seed=0):
 
     G is an MLP x_dim <- z_dim, D an MLP pack*x_dim -> 1 (D judges `pack` samples at
     once), both seeded from `seed` (G with 2*seed + 1, D with 2*seed + 2), and the GAN's
-    own RNG (noise, minibatches) with `seed`: a seed gives one repeatable run."""
+    own RNG (noise, minibatches) with `seed`: a seed gives one repeatable run. The
+    optimizer is "adam" (with `betas`), "rmsprop" or "sgd", the same kind for both
+    networks, each with its learning rate."""
     unknown = sorted(set(spec) - set(SPEC_DEFAULTS))
     if unknown:
         raise ValueError(f"build: unknown setting(s) {unknown}; expected keys of "
                          f"cgan.recipes.SPEC_DEFAULTS")
     s = {**SPEC_DEFAULTS, **spec}
+    if s["optimizer"] not in ("adam", "rmsprop", "sgd"):
+        raise ValueError(f"build: optimizer must be 'adam', 'rmsprop' or 'sgd', got "
+                         f"{s['optimizer']!r}")
     G = nn.MLP(s["z_dim"], list(s["g_hidden"]), s["x_dim"], activation=s["activation"],
                seed=2 * seed + 1)
     D = nn.MLP(s["pack"] * s["x_dim"], list(s["d_hidden"]), 1, activation=s["activation"],
@@ -47,8 +52,8 @@ def build(spec, seed=0):
         extra["total_steps"] = s["steps"]  # a named decay runs over the recipe's steps
     gan = GAN(G, D, loss=s["loss"], z_dim=s["z_dim"], d_steps=s["d_steps"], seed=seed,
               spectral_norm=s["spectral_norm"], pack=s["pack"],
-              g_optimizer=optim.Adam(G.parameters(), lr=s["g_lr"], betas=tuple(s["betas"])),
-              d_optimizer=optim.Adam(D.parameters(), lr=s["d_lr"], betas=tuple(s["betas"])),
+              g_optimizer=defaults.optimizer(s, G, s["g_lr"]),
+              d_optimizer=defaults.optimizer(s, D, s["d_lr"]),
               **extra, **(s["options"] or {}))
     return gan, {"steps": s["steps"], "batch_size": s["batch_size"]}
 
@@ -74,30 +79,36 @@ _PACGAN = ("Lin et al. 2018, PacGAN: the power of two samples in generative adve
            "networks (packing; the 2-D benchmarks of its Table 1, after VEEGAN, Srivastava "
            "et al. 2017)")
 
-_RING_SPEC = {"loss": "non-saturating", "pack": 2, "g_hidden": (128, 128, 128),
-              "d_hidden": (128, 128, 128), "g_lr": 1e-3, "d_lr": 1e-3, "betas": (0.5, 0.999),
-              "ema": 0.99, "lr_schedule": "linear", "steps": 4000, "batch_size": 256}
+_R1 = ("Mescheder et al. 2018, Which training methods for GANs do actually converge? (R1); "
+       "Goodfellow et al. 2014 (the non-saturating loss)")
+
+# The 2-D tables' recipe: the plain non-saturating GAN of Goodfellow et al. with the R1
+# penalty on real data (which keeps D from overshooting where G has no mass, so G's
+# modes stop chasing each other) and a linear learning-rate decay to 0 (which lets each
+# mode of G shrink onto its Gaussian: the share of high-quality samples climbs with it).
+_TABLE_SPEC = {"loss": "non-saturating", "g_hidden": (128, 128, 128),
+               "d_hidden": (128, 128, 128), "g_lr": 1e-3, "d_lr": 1e-3, "betas": (0.5, 0.999),
+               "options": {"r1": 1.0}, "lr_schedule": "linear", "batch_size": 256}
 
 RECIPES = {r.name: r for r in [
     Recipe(
         name="pacgan-ring",
-        spec=dict(_RING_SPEC),
-        techniques="pack 2, EMA 0.99, linear lr decay",
-        summary="non-saturating GAN whose discriminator judges two samples at once (PacGAN2), "
-                "generator EMA 0.99 for sampling, both learning rates decayed linearly from "
-                "Adam 1e-3 (0.5, 0.999) to 0; 2-128x3-2 ReLU MLPs (D: 4-128x3-1), batch 256 "
-                "(128 packs), 4000 steps; for cgan.datasets.pacgan_ring",
-        result="seeds 0-2: 8.0 +- 0.0 modes, 89.5 +- 2.7% high quality, KL 0.01 "
-               "(benchmarks/mode_collapse.md); PacGAN2's 95.6% not reached",
-        paper=_PACGAN + "; EMA: Yazici et al. 2019"),
+        spec={**_TABLE_SPEC, "steps": 12000},
+        techniques="R1 1, linear lr decay",
+        summary="non-saturating GAN with the R1 penalty (gamma 1) on real data and both "
+                "learning rates decayed linearly from Adam 1e-3 (0.5, 0.999) to 0; "
+                "2-128x3-2 ReLU MLPs (D: 2-128x3-1), z_dim 2, batch 256, 12000 steps; for "
+                "cgan.datasets.pacgan_ring",
+        result="RESULT_RING",
+        paper=_R1 + "; the benchmark: " + _PACGAN),
     Recipe(
         name="pacgan-grid",
-        spec=dict(_RING_SPEC),
-        techniques="pack 2, EMA 0.99, linear lr decay",
-        summary="the settings of pacgan-ring, for cgan.datasets.pacgan_grid",
-        result="seeds 0-2: 23.7 modes of 25, 5.1% high quality (benchmarks/mode_collapse.md): "
-               "far too few iterations for the grid's tight modes; not a good setting yet",
-        paper=_PACGAN + "; EMA: Yazici et al. 2019"),
+        spec={**_TABLE_SPEC, "steps": 20000},
+        techniques="R1 1, linear lr decay",
+        summary="the settings of pacgan-ring for 20000 steps (the grid's 25 modes need the "
+                "longer decay); for cgan.datasets.pacgan_grid",
+        result="RESULT_GRID",
+        paper=_R1 + "; the benchmark: " + _PACGAN),
     Recipe(
         name="gaussian-1d",
         spec={"loss": "non-saturating", "x_dim": 1, "z_dim": 1, "g_hidden": (32, 32),
