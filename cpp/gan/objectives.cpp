@@ -44,15 +44,19 @@ void check_options(const std::string& objective, const ObjectiveOptions& o,
     for (auto& k : common_option_keys()) s += " " + k + " (number)";  // taken by make_objective
     return s;
   };
+  auto unknown = [&](const std::string& k) {
+    std::vector<std::string> names = num_keys;
+    names.insert(names.end(), str_keys.begin(), str_keys.end());
+    names.insert(names.end(), common_option_keys().begin(), common_option_keys().end());
+    return "unknown option '" + k + "' (did you mean '" + closest_name(k, names) + "'?)";
+  };
   for (auto& [k, v] : o.num)
     if (!listed(num_keys, k))
-      throw ValueError(objective + ": " + (listed(str_keys, k) ? "option '" + k + "' must be a string"
-                                                               : "unknown option '" + k + "'") +
+      throw ValueError(objective + ": " + (listed(str_keys, k) ? "option '" + k + "' must be a string" : unknown(k)) +
                        "; accepted:" + accepted());
   for (auto& [k, v] : o.str)
     if (!listed(str_keys, k))
-      throw ValueError(objective + ": " + (listed(num_keys, k) ? "option '" + k + "' must be a number"
-                                                               : "unknown option '" + k + "'") +
+      throw ValueError(objective + ": " + (listed(num_keys, k) ? "option '" + k + "' must be a number" : unknown(k)) +
                        "; accepted:" + accepted());
   // No option means "default" by an out-of-range value: inf or NaN is refused, not clipped.
   for (auto& [k, v] : o.num)
@@ -268,7 +272,7 @@ std::unique_ptr<Objective> make_base_objective(const std::string& name_in, const
 
 }  // namespace
 
-std::unique_ptr<Objective> make_objective(const std::string& name, const ObjectiveOptions& o) {
+std::shared_ptr<Objective> make_objective(const std::string& name, const ObjectiveOptions& o) {
   ObjectiveOptions rest = o;
   Regularization r = take_common_options(name, rest);
   return regularize(make_base_objective(name, rest), r);

@@ -53,7 +53,8 @@ from ._core import tensor as _tensor
 from . import defaults as _defaults
 from .divergences import FORMULAS as _DIVERGENCE_FORMULAS
 
-__all__ = ["available", "get", "Objective", "RawOutputObjective", "log_softmax", "cross_entropy"]
+__all__ = ["available", "get", "regularize", "Objective", "RawOutputObjective", "log_softmax",
+           "cross_entropy"]
 
 
 def available():
@@ -81,7 +82,12 @@ class Objective:
       data_shape)`` (default ``(1,)``), ``default_optimizer(self, discriminator)`` and
       ``get_config(self)`` (constructor keywords, so that a checkpoint can rebuild it).
 
-    Then ``cgan.GAN(G, D, loss=MyObjective(...))``. Gradient penalties written with
+    Then ``cgan.GAN(G, D, loss=MyObjective(...))``. The options every objective takes
+    (``r1``, ``r2``, ``consistency``, ``ct_margin``; see the module docstring) apply to
+    yours too, with the same double backward: ``cgan.GAN(G, D, loss=MyObjective(),
+    r1=10)``, or :func:`regularize` to evaluate them outside a GAN. R1 / R2 differentiate
+    ``D(x)``, or ``score(self, D, x)`` when you define it (one value per sample, (N, 1)).
+    Gradient penalties written with
     ``cgan.grad(..., create_graph=True)`` are differentiated again for free. Two worked
     examples (both run in the test suite)::
 
@@ -399,6 +405,49 @@ def get(name, **options):
                        f"g_f(v) = {act}.\n")
         return obj
     return _CLASSES[core.name](core, options)
+
+
+class Regularized(Objective):
+    """An objective written in Python with the options every objective takes (r1, r2,
+    consistency, ct_margin): see :func:`regularize`."""
+
+    def __init__(self, objective, core, options):
+        super().__init__(core, options)
+        self.objective = objective  # the Python objective inside
+
+    def g_loss(self, D, fake):
+        """What G minimises: the inner objective's own generator loss."""
+        return self._core.g_loss(D, fake)
+
+    def default_optimizer(self, discriminator=True):
+        """The inner objective's (Adam 2e-4, betas (0.5, 0.999) when it defines none)."""
+        return self._core.default_optimizer(discriminator)
+
+    def __repr__(self):
+        opts = "".join(f", {k}={v!r}" for k, v in self.options.items())
+        return f"cgan.losses.regularize(<{type(self.objective).__name__}>{opts})"
+
+
+def regularize(objective, **options):
+    """`objective` with the options every objective takes: ``r1``, ``r2``, ``consistency``,
+    ``ct_margin`` (the module docstring gives their terms), added to its discriminator loss
+    exactly as for a built-in objective (same C++ terms, double backward).
+
+    For a built-in objective (from :func:`get`) this is ``get(name, **old, **options)``.
+    For your own (a subclass of :class:`Objective`), the result's ``d_loss(D, real, fake,
+    seed=0)`` and ``d_loss_terms`` evaluate your d_loss plus the terms (``seed`` drives the
+    consistency term's dropout and your d_loss's ``rng``), and ``cgan.GAN(G, D,
+    loss=regularize(mine, r1=10))`` trains like ``cgan.GAN(G, D, loss=mine, r1=10)``.
+    ValueError for any other option (naming the closest of these four).
+    """
+    if isinstance(objective, Regularized):
+        return regularize(objective.objective, **{**objective.options, **options})
+    if isinstance(objective, Objective) and objective._core is not None:
+        return get(objective.name, **{**objective.options, **options})
+    if not (callable(getattr(objective, "d_loss", None)) and callable(getattr(objective, "g_loss", None))):
+        raise TypeError(f"regularize needs an objective with d_loss and g_loss methods, got "
+                        f"{type(objective).__name__}")
+    return Regularized(objective, _core.regularize(objective, **options), options)
 
 
 # ---- classification ---------------------------------------------------------------------
