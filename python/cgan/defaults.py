@@ -58,7 +58,7 @@ _OPTIONS = {
     "wgan-gp": (Option("lambda_gp", 10.0, "weight of the gradient penalty"),
                 Option("one_sided", 0, "1: penalise only max(0, |grad| - 1)^2")),
     "dragan": (Option("lambda_gp", 10.0, "weight of the gradient penalty"),
-               Option("perturb", 0.5, "x~ = x + perturb * std(x) * U[0, 1)")),
+               Option("perturb", 0.5, "x~ = x + alpha * perturb * std(x) * U[0, 1), alpha ~ U[0, 1) per sample")),
     "hinge": (),
     "ebgan": (Option("margin", 1.0, "energy margin m of the fakes"),
               Option("pt_weight", 0.0, "weight of the pulling-away term"),

@@ -307,15 +307,30 @@ class DRAGAN(Objective):
 
       D minimises  E_r softplus(-v) + E_f softplus(v) + lambda_gp · E (‖∇_x D(x̃)‖₂ - 1)²
       G minimises  E_f softplus(-v)                         (non-saturating)
-    x̃ = x_r + perturb · std(x_r) · U[0, 1) per element (std over the whole batch, as
-    in the authors' code): the penalty acts in a neighbourhood of the data, where
-    sharp gradients of D cause mode collapse. Defaults lambda_gp=10, perturb=0.5,
-    Adam lr 1e-4, betas (0.5, 0.9).
+    x̃ = x_r + α · perturb · std(x_r) · u, u ~ U[0, 1) per element (std over the whole
+    batch), α ~ U[0, 1) per sample: the authors' code (DRAGAN.ipynb: X_p = X + 0.5 X.std()
+    U, the penalty at X + α (X_p - X)). The penalty acts in a neighbourhood of the data,
+    where sharp gradients of D cause mode collapse. Defaults lambda_gp=10, perturb=0.5,
+    Adam lr 1e-4, betas (0.5, 0.9) (the authors' code).
     On N(4, 1.25²) (tests/test_objective_defaults_1d.py: 1-16-16-1 ReLU MLPs, batch 64, 2500 steps) DRAGAN's
-    defaults do not fit: the generator collapses into a well of D near 0.5 (N(0.5, 0.01²)).
-    The perturbation scale is not the cause (perturb = 0, 0.5, 2 and 5 end the same way;
-    without the penalty, lambda_gp=0, G moves to the data): the two-sided penalty that forces
-    ‖∇D‖ = 1 at the data is.
+    defaults do not fit: G stays where it starts and ends in a collapsed well of D near 0.5
+    (N(0.45, 0.01²); mean -0.57 / -0.64 / -0.21 / 0.30 / 0.45 at steps 500..2500). PyTorch with
+    the same start (weights copied) follows the same path to two decimals, so the
+    implementation is not the cause. The perturbation is not either (perturb = 0, 0.5, 2, 5,
+    a Gaussian or a symmetric perturbation, with or without α: all end near 0.5); the
+    learning rate is not (1e-4, 2e-4, 1e-3: 0.45-0.7). What traps G is the two-sided
+    penalty in one dimension: D's initial slope at the data is negative (D decreases from
+    -0.5 at x = 0 to -1.0 at x = 4), and in 1-D the penalty's minimum |D'| = 1 is two
+    separate points, D' = -1 and D' = +1, with a barrier lambda_gp at D' = 0 between them.
+    With lambda_gp = 10 the game's pull does not get D over it: D settles on D' = -1, scores
+    the data lower than G's samples, and G climbs to D's maximum near 0. (In two or more
+    dimensions the sphere ‖∇D‖ = 1 is connected and the gradient can turn round.) With D's
+    last layer negated (D' > 0 at the data from the start) the same run reaches the data
+    (N(4.0, 0.89²) at 1500 steps) and then swings past it (N(10.3, 2.3²) at 2500), as the
+    game without the penalty does (lambda_gp = 0: N(5.5, 1.23²) at 2500). With
+    lambda_gp = 2 or 5 D is trapped too; with lambda_gp = 1 D gets over, G reaches the data
+    and swings past it as the unpenalised game does (N(5.9, 1.35²) at 2500 steps), so no
+    setting of lambda_gp, perturb or lr fits this setup and the defaults stay the paper's.
     """
 
 
