@@ -20,9 +20,8 @@ EXCEPTIONS = {
     "dragan": "in 1-D the two-sided penalty's minimum |D'| = 1 is two points; D starts with "
               "D' < 0 at the data, lambda_gp = 10 keeps it at D' = -1, and G sits at D's maximum "
               "(0.45 / 0.01); PyTorch with the same start does the same; no perturb/lambda/lr fits",
-    "hinge": "overshoots the spread at 2500 steps (4.3 / 1.64; 4.2 / 1.25 at 2000)",
-    "ebgan": "too narrow (3.9 / 0.84): the margin stops pushing fakes once their energy "
-             "passes it",
+    "ebgan": "too narrow (3.86 / 0.84): the autoencoder reconstructs the whole line, so the "
+             "energy is flat where G's samples lie (no fake reaches the margin)",
     "loss-sensitive": "its default critic is WGAN-GP's (one-sided), oscillation included "
                       "(4.5 / 0.89)",
 }

@@ -229,6 +229,8 @@ class Hinge : public RawOutputObjective {
     return add(mean(relu(rsub(1.0, v_real))), mean(relu(add(v_fake, 1.0))));
   }
   Var g_loss_raw(const Var& v_fake) const override { return neg(mean(v_fake)); }
+  // Miyato et al. 2018's hinge-loss runs: Adam 2e-4, betas (0, 0.9) (and 5 critic steps).
+  OptimizerDefaults default_optimizer(bool) const override { return {"adam", 2e-4, 0.0, 0.9}; }
 };
 
 const std::vector<std::pair<std::string, std::string>> kAliases = {
