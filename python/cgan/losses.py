@@ -38,6 +38,8 @@ every objective    r1=gamma, r2=gamma: D's loss += gamma/2 E ||grad_x s(x)||^2 o
                    Sequential or MLP, and for any other module the 0.1 d(D_) part is
                    left out). Left out, these terms are off. The ``penalty`` column is
                    the sum of the unweighted penalties (the objective's own, R1, R2, CT).
+                   Objectives written in Python take them too:
+                   ``GAN(G, D, loss=Mine(), r1=10)`` or ``regularize(Mine(), r1=10)``.
 =================  ==========================================================
 
 For classifiers trained with cgan (e.g. the feature network of a Frechet distance):
