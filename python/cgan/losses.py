@@ -317,8 +317,8 @@ class DRAGAN(Objective):
     On N(4, 1.25²) (tests/test_objective_defaults_1d.py: 1-16-16-1 ReLU MLPs, batch 64, 2500 steps) DRAGAN's
     defaults do not fit: G stays where it starts and ends in a collapsed well of D near 0.5
     (N(0.45, 0.01²); mean -0.57 / -0.64 / -0.21 / 0.30 / 0.45 at steps 500..2500). PyTorch with
-    the same start (weights copied) follows the same path to two decimals, so the
-    implementation is not the cause. The perturbation is not either (perturb = 0, 0.5, 2, 5,
+    the same start (weights copied, its own random draws) follows the same path (-0.57 /
+    -0.63 / -0.15 / 0.32 / 0.50), so the implementation is not the cause. The perturbation is not either (perturb = 0, 0.5, 2, 5,
     a Gaussian or a symmetric perturbation, with or without α: all end near 0.5); the
     learning rate is not (1e-4, 2e-4, 1e-3: 0.45-0.7). What traps G is the two-sided
     penalty in one dimension: D's initial slope at the data is negative (D decreases from
