@@ -218,8 +218,10 @@ def test_wgan_gp_matches_numpy_and_finite_differences():
 def test_dragan_matches_numpy_and_finite_differences():
     D, (real, fake) = tiny_mlp(seed=1), data(seed=1)
     loss = losses.get("dragan", lambda_gp=2.0, perturb=0.5)
-    u = cgan.RNG(3).uniform([6, 2], dtype="float64").numpy()
-    x_tilde = real + 0.5 * real.std() * u
+    rng = cgan.RNG(3)
+    u = rng.uniform([6, 2], dtype="float64").numpy()
+    alpha = rng.uniform([6, 1], dtype="float64").numpy()  # one per sample (Kodali's code)
+    x_tilde = real + alpha * 0.5 * real.std() * u
     penalty = np.mean((np.linalg.norm(mlp_numpy(D, x_tilde)[1], axis=1) - 1) ** 2)
     vr, vf = mlp_numpy(D, real)[0], mlp_numpy(D, fake)[0]
     game = -np.mean(np.log(sig(vr))) - np.mean(np.log(1 - sig(vf)))

@@ -179,7 +179,7 @@ def test_consistency_needs_dropout_in_train_mode():
     ({"r1": True}, "'r1' must be a number, got a bool"),
     ({"consistency": "2"}, "'consistency' must be a number"),
     ({"ct_margin": 0.1}, "'ct_margin'.*needs consistency > 0"),
-    ({"r3": 1.0}, "unknown option 'r3'; accepted:.* r1 \\(number\\) r2 \\(number\\) consistency"),
+    ({"r3": 1.0}, "unknown option 'r3' \\(did you mean 'r1'\\?\\); accepted:.* r1 \\(number\\) r2 \\(number\\) consistency"),
 ])
 def test_bad_regularizer_options_name_the_option(opts, match):
     for name in ("hinge", "wgan-gp", "f-gan:kl"):

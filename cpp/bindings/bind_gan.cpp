@@ -1,6 +1,7 @@
 // cgan._core.GANCore: the C++ training loop under cgan.GAN (python/cgan/gan.py).
 #include "convert.hpp"
 #include "gan/gan.hpp"
+#include "gan/regularizers.hpp"
 #include "gan/snapshot.hpp"
 #include "tensor/kernels.hpp"
 #include "objective_options.hpp"
@@ -116,10 +117,12 @@ void bind_gan(py::module_& m) {
              c.d_schedule = schedule_of(d_schedule);
              c.vbn_reference = virtual_batch_norm;
              // An objective object: a built-in one (cgan.losses.get) is used as it is;
-             // anything else is called back in Python.
+             // anything else is called back in Python, with the options every objective
+             // takes (r1, r2, consistency) applied around it as for a built-in one.
              std::shared_ptr<gan::Objective> obj;
              if (py::isinstance<gan::Objective>(objective)) obj = objective.cast<std::shared_ptr<gan::Objective>>();
-             else if (!objective.is_none()) obj = std::make_shared<PyObjective>(objective);
+             else if (!objective.is_none())
+               obj = gan::with_common_options(std::make_shared<PyObjective>(objective), c.options);
              return std::make_shared<gan::GAN>(G, D, g_opt, d_opt, c, obj, features_of(D, feature_matching));
            }),
            "generator"_a, "discriminator"_a, "g_optimizer"_a, "d_optimizer"_a, "loss"_a,

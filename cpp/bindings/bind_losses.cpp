@@ -5,7 +5,9 @@
 #include "convert.hpp"
 #include "gan/divergences.hpp"
 #include "gan/objectives.hpp"
+#include "gan/regularizers.hpp"
 #include "objective_options.hpp"
+#include "py_objective.hpp"
 
 namespace cgan::bind {
 
@@ -100,6 +102,10 @@ void bind_losses(py::module_& m) {
   l.def("make", [](const std::string& name, py::kwargs kw) {
          return std::shared_ptr<Objective>(gan::make_objective(name, objective_options(kw)));
        }, "name"_a);
+  l.def("regularize", [](py::object objective, py::kwargs kw) {
+         return gan::with_common_options(std::make_shared<PyObjective>(objective), objective_options(kw));
+       }, "objective"_a,
+       "An objective written in Python with the options every objective takes (r1, r2, consistency, ct_margin).");
   l.def("available", &gan::available_objectives);
 
   py::module_ dv = m.def_submodule("divergences", "The f-divergence table (see cgan.divergences).");

@@ -94,4 +94,17 @@ gan::OptimizerDefaults PyObjective::default_optimizer(bool discriminator) const 
   return o;
 }
 
+Var PyObjective::score(nn::Module& D, const Var& x) const {
+  py::gil_scoped_acquire gil;
+  if (!py::hasattr(obj_, "score")) return D.forward(x);
+  py::object r = obj_.attr("score")(module_object(D), x);
+  if (!py::isinstance<Var>(r))
+    throw TypeError("score must return a cgan.Tensor of shape (N, 1), got " + type_name(r));
+  Var s = r.cast<Var>();
+  if (s.shape().empty() || s.shape()[0] != x.shape()[0])
+    throw ValueError("score must return one value per sample, shape (N, 1), got " + shape_str(s.shape()) +
+                     " for a batch of " + std::to_string(x.shape()[0]));
+  return s;
+}
+
 }  // namespace cgan::bind

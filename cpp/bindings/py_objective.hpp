@@ -1,7 +1,8 @@
 // Objectives written in Python: any object with d_loss(D, real, fake, rng) and
 // g_loss(D, fake) returning 0-d cgan Tensors (d_loss may return a dict with "loss",
 // "penalty", "divergence"), and optionally after_d_step(D), d_out_shape(data_shape),
-// default_optimizer(discriminator). The training loop calls them with the GIL taken
+// default_optimizer(discriminator), score(D, x) (D's per-sample scalar that R1 / R2
+// differentiate; default D(x)). The training loop calls them with the GIL taken
 // for the call only; gradient penalties written with cgan.grad get double backward.
 #pragma once
 #include "convert.hpp"
@@ -19,6 +20,7 @@ class PyObjective : public gan::Objective {
   void after_d_step(nn::Module& D) const override;
   Shape d_out_shape(const Shape& data) const override;
   gan::OptimizerDefaults default_optimizer(bool discriminator) const override;
+  Var score(nn::Module& D, const Var& x) const override;
 
  private:
   py::object obj_;

@@ -91,14 +91,19 @@ class Dragan : public Objective {
   DLoss d_loss(nn::Module& D, const Var& real, const Var& fake, Rng& rng) const override {
     Var v_real = D.forward(real), v_fake = D.forward(fake);
     Var game = add(mean(softplus(neg(v_real))), mean(softplus(v_fake)));
-    // x~ = x_r + c std(x_r) U[0,1) per element, std over the whole batch (Kodali's code).
+    // Kodali et al.'s code (DRAGAN.ipynb): x_p = x_r + c std(x_r) U[0,1) per element (std
+    // over the whole batch), and the penalty at x_r + alpha (x_p - x_r), one alpha ~ U[0,1)
+    // per sample, as WGAN-GP interpolates.
     Tensor perturbed;
     {
       NoGradGuard no_grad;
       Var x = real.detach();
       double std = std::sqrt(mean(square(sub(x, mean(x)))).data().item());
       Var delta = mul(constant(rng.uniform(x.shape(), x.dtype())), perturb_ * std);
-      perturbed = add(x, delta).data();
+      Shape alpha_shape(x.shape().size(), 1);
+      alpha_shape[0] = x.shape()[0];
+      Var alpha = constant(rng.uniform(alpha_shape, x.dtype()));
+      perturbed = add(x, mul(alpha, delta)).data();
     }
     Var penalty = gradient_penalty(D, perturbed, /*one_sided=*/false);
     DLoss out;

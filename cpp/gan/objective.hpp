@@ -68,7 +68,7 @@ class Objective {
 // Builds an objective by its canonical name or alias; ValueError for an unknown name
 // or option (the message lists what is accepted). The options r1, r2, consistency and
 // ct_margin (regularizers.hpp) are accepted by every objective.
-std::unique_ptr<Objective> make_objective(const std::string& name, const ObjectiveOptions& opts);
+std::shared_ptr<Objective> make_objective(const std::string& name, const ObjectiveOptions& opts);
 // Canonical names, f-gan:<divergence> expanded for all ten divergences.
 std::vector<std::string> available_objectives();
 

@@ -44,15 +44,19 @@ void check_options(const std::string& objective, const ObjectiveOptions& o,
     for (auto& k : common_option_keys()) s += " " + k + " (number)";  // taken by make_objective
     return s;
   };
+  auto unknown = [&](const std::string& k) {
+    std::vector<std::string> names = num_keys;
+    names.insert(names.end(), str_keys.begin(), str_keys.end());
+    names.insert(names.end(), common_option_keys().begin(), common_option_keys().end());
+    return "unknown option '" + k + "' (did you mean '" + closest_name(k, names) + "'?)";
+  };
   for (auto& [k, v] : o.num)
     if (!listed(num_keys, k))
-      throw ValueError(objective + ": " + (listed(str_keys, k) ? "option '" + k + "' must be a string"
-                                                               : "unknown option '" + k + "'") +
+      throw ValueError(objective + ": " + (listed(str_keys, k) ? "option '" + k + "' must be a string" : unknown(k)) +
                        "; accepted:" + accepted());
   for (auto& [k, v] : o.str)
     if (!listed(str_keys, k))
-      throw ValueError(objective + ": " + (listed(num_keys, k) ? "option '" + k + "' must be a number"
-                                                               : "unknown option '" + k + "'") +
+      throw ValueError(objective + ": " + (listed(num_keys, k) ? "option '" + k + "' must be a number" : unknown(k)) +
                        "; accepted:" + accepted());
   // No option means "default" by an out-of-range value: inf or NaN is refused, not clipped.
   for (auto& [k, v] : o.num)
@@ -225,6 +229,8 @@ class Hinge : public RawOutputObjective {
     return add(mean(relu(rsub(1.0, v_real))), mean(relu(add(v_fake, 1.0))));
   }
   Var g_loss_raw(const Var& v_fake) const override { return neg(mean(v_fake)); }
+  // Miyato et al. 2018's hinge-loss runs: Adam 2e-4, betas (0, 0.9) (and 5 critic steps).
+  OptimizerDefaults default_optimizer(bool) const override { return {"adam", 2e-4, 0.0, 0.9}; }
 };
 
 const std::vector<std::pair<std::string, std::string>> kAliases = {
@@ -268,7 +274,7 @@ std::unique_ptr<Objective> make_base_objective(const std::string& name_in, const
 
 }  // namespace
 
-std::unique_ptr<Objective> make_objective(const std::string& name, const ObjectiveOptions& o) {
+std::shared_ptr<Objective> make_objective(const std::string& name, const ObjectiveOptions& o) {
   ObjectiveOptions rest = o;
   Regularization r = take_common_options(name, rest);
   return regularize(make_base_objective(name, rest), r);

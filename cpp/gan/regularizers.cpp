@@ -3,6 +3,7 @@
 // Training of Wasserstein GANs", Eq. 4), as a decorator around any objective.
 #include "regularizers.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "../autograd/engine.hpp"
@@ -18,6 +19,27 @@ using namespace cgan::ops;
 const std::vector<std::string>& common_option_keys() {
   static const std::vector<std::string> keys = {"r1", "r2", "consistency", "ct_margin"};
   return keys;
+}
+
+std::string closest_name(const std::string& word, const std::vector<std::string>& names) {
+  auto distance = [&](const std::string& b) {
+    std::vector<size_t> row(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (size_t i = 1; i <= word.size(); ++i) {
+      size_t diag = row[0];
+      row[0] = i;
+      for (size_t j = 1; j <= b.size(); ++j) {
+        size_t up = row[j];
+        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (word[i - 1] != b[j - 1])});
+        diag = up;
+      }
+    }
+    return row[b.size()];
+  };
+  std::string best = names.at(0);
+  for (auto& n : names)
+    if (distance(n) < distance(best)) best = n;
+  return best;
 }
 
 Regularization take_common_options(const std::string& objective, ObjectiveOptions& o) {
@@ -91,7 +113,7 @@ namespace {
 
 class Regularized : public Objective {
  public:
-  Regularized(std::unique_ptr<Objective> inner, const Regularization& r) : inner_(std::move(inner)), r_(r) {}
+  Regularized(std::shared_ptr<Objective> inner, const Regularization& r) : inner_(std::move(inner)), r_(r) {}
   std::string name() const override { return inner_->name(); }
 
   // penalty: the sum of the unweighted penalties (inner's, R1, R2, consistency).
@@ -115,15 +137,32 @@ class Regularized : public Objective {
   Var score(nn::Module& D, const Var& x) const override { return inner_->score(D, x); }
 
  private:
-  std::unique_ptr<Objective> inner_;
+  std::shared_ptr<Objective> inner_;
   Regularization r_;
 };
 
 }  // namespace
 
-std::unique_ptr<Objective> regularize(std::unique_ptr<Objective> inner, const Regularization& r) {
+std::shared_ptr<Objective> regularize(std::shared_ptr<Objective> inner, const Regularization& r) {
   if (!r.any()) return inner;
-  return std::make_unique<Regularized>(std::move(inner), r);
+  return std::make_shared<Regularized>(std::move(inner), r);
+}
+
+std::shared_ptr<Objective> with_common_options(std::shared_ptr<Objective> inner, ObjectiveOptions o) {
+  const std::string name = inner->name();
+  Regularization r = take_common_options(name, o);
+  std::vector<std::string> left;
+  for (auto& [k, v] : o.num) left.push_back(k);
+  for (auto& [k, v] : o.str) left.push_back(k);
+  if (!left.empty()) {
+    std::string accepted;
+    for (auto& k : common_option_keys()) accepted += " " + k + " (number)";
+    throw ValueError(name + ": unknown option '" + left[0] + "' (did you mean '" +
+                     closest_name(left[0], common_option_keys()) + "'?); an objective object takes "
+                     "only the options every objective accepts (its own settings belong in its "
+                     "constructor); accepted:" + accepted);
+  }
+  return regularize(std::move(inner), r);
 }
 
 }  // namespace cgan::gan

@@ -26,8 +26,17 @@ struct Regularization {
 Regularization take_common_options(const std::string& objective, ObjectiveOptions& o);
 
 // inner with the regularizers' terms added to its discriminator loss; everything else
-// (generator loss, constraint, optimizer, name) is inner's.
-std::unique_ptr<Objective> regularize(std::unique_ptr<Objective> inner, const Regularization& r);
+// (generator loss, constraint, optimizer, name) is inner's. inner itself when r has no term.
+std::shared_ptr<Objective> regularize(std::shared_ptr<Objective> inner, const Regularization& r);
+
+// An objective built elsewhere (one written in Python) with the common options in `o`
+// applied, as make_objective applies them to a built-in one. ValueError for any other
+// option (naming the closest common one): such an objective's own settings belong to it.
+std::shared_ptr<Objective> with_common_options(std::shared_ptr<Objective> inner, ObjectiveOptions o);
+
+// The name of `names` closest to `word` (Levenshtein distance; the first on a tie), for
+// "did you mean" messages. names must not be empty.
+std::string closest_name(const std::string& word, const std::vector<std::string>& names);
 
 // (gamma / 2) E ||grad_x s(x)||^2, per-sample squared norm over every non-batch axis, s the
 // objective's per-sample score of D (objective.score); differentiable w.r.t. D's

@@ -119,8 +119,8 @@ def _from_arrays(cls, arrays, generator=None, discriminator=None, loss=None):
         raise ValueError("'options' is not a JSON object")
     if objective is None:
         objective, options = config["loss"], config["options"]
-    else:
-        options = {}
+    else:  # a Python objective's options are the common ones (r1, ...), kept beside it
+        options = config["options"] if config.get("objective") is not None else {}
     gan = cls(G, D, loss=objective, z_dim=config["z_dim"], prior=config["prior"],
               d_steps=config["d_steps"], g_steps=config["g_steps"], g_optimizer=g_opt,
               d_optimizer=d_opt, seed=config["seed"], spectral_norm=spectral_norm,

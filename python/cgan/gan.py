@@ -156,7 +156,11 @@ class GAN:
         has such layers; e.g. 128.
     **options
         The objective's options (e.g. ``lambda_gp=10``, ``clip=0.01``, ``margin=1``);
-        ``gan.options`` holds every option with the value used, defaults included.
+        ``gan.options`` holds every option with the value used, defaults included. The
+        options every objective takes (``r1``, ``r2``, ``consistency``, ``ct_margin``)
+        apply to an objective written in Python too (``loss=MyObjective(), r1=10``).
+        Penalties on per-sample gradients (wgan-gp, dragan, loss-sensitive's lambda_gp,
+        r1, r2) and the consistency term refuse a D with batch norm (ValueError).
     """
 
     def __init__(self, generator, discriminator, loss="non-saturating", z_dim=None,
@@ -201,6 +205,8 @@ class GAN:
             virtual_batch_norm = _count("virtual_batch_norm", virtual_batch_norm, high=2**20)
         if not isinstance(spectral_norm, (bool, np.bool_)):
             raise TypeError(f"spectral_norm must be True or False, got {spectral_norm!r}")
+        if objective is None:  # the options, checked before spectral norm changes D
+            losses.get(loss, **options)
         _refuse_batch_norm_with_penalty(loss, options, discriminator)
         if spectral_norm:
             # In place: the parameters stay the same Tensors, so an optimizer built on
@@ -436,6 +442,11 @@ def _resolve_objective(loss, options):
     """(name, objective object or None, options) for GAN(loss=...)."""
     if isinstance(loss, str):
         return loss, None, options
+    if isinstance(loss, losses.Regularized):  # cgan.losses.regularize(mine, r1=...)
+        if options:
+            raise ValueError(f"options {sorted(options)} given beside cgan.losses.regularize(...); "
+                             f"pass them to regularize instead")
+        return loss.name, loss.objective, dict(loss.options)
     core = getattr(loss, "_core", None)
     if isinstance(loss, losses.Objective) and core is not None:  # from cgan.losses.get
         if options:
@@ -448,10 +459,10 @@ def _resolve_objective(loss, options):
                 raise TypeError(f"{type(loss).__name__} subclasses cgan.losses.Objective but does "
                                 f"not implement {method}; an objective needs d_loss and g_loss")
     if callable(getattr(loss, "d_loss", None)) and callable(getattr(loss, "g_loss", None)):
-        if options:
-            raise ValueError(f"options {sorted(options)} given beside an objective object; "
-                             f"keep them in the object")
-        return getattr(loss, "name", type(loss).__name__), loss, {}
+        # Only the options every objective takes (r1, r2, consistency, ct_margin); checked
+        # here, before anything (spectral norm) changes D: ValueError naming the closest.
+        losses.regularize(loss, **options)
+        return getattr(loss, "name", type(loss).__name__), loss, dict(options)
     raise TypeError(f"loss must be an objective name, an object from cgan.losses.get, or an "
                     f"objective with d_loss and g_loss methods; got {type(loss).__name__}")
 
@@ -546,6 +557,12 @@ def _flag(name, v):
 # Objectives whose critic loss has a per-sample gradient penalty, and the option that
 # turns it off (None: always on).
 _PENALTY_OPTION = {"wgan-gp": None, "dragan": None, "loss-sensitive": "lambda_gp"}
+# The options of every objective that look at D sample by sample, and why batch norm breaks them.
+_PER_SAMPLE_OPTIONS = {
+    "r1": "the R1 penalty takes each real sample's gradient of D",
+    "r2": "the R2 penalty takes each fake sample's gradient of D",
+    "consistency": "the consistency term compares each sample's outputs of two dropout forwards of D",
+}
 
 
 def _modules(m):
@@ -554,21 +571,37 @@ def _modules(m):
         yield from _modules(child)
 
 
+def _per_sample_terms(loss, options):
+    """(what, why) of each term of the critic's loss that treats samples one by one."""
+    name = {"wgangp": "wgan-gp"}.get(loss, loss)
+    terms = []
+    if name in _PENALTY_OPTION:
+        option = _PENALTY_OPTION[name]
+        if option is None or options.get(option, 1) != 0:
+            terms.append((f"loss '{loss}'", "it penalises per-sample gradients of D"))
+    for option, why in _PER_SAMPLE_OPTIONS.items():
+        value = options.get(option)
+        if isinstance(value, numbers.Real) and not isinstance(value, bool) and value > 0:
+            terms.append((f"option {option}={value}", why))
+    return terms
+
+
 def _refuse_batch_norm_with_penalty(loss, options, D):
     """A gradient penalty treats each sample's gradient on its own; batch norm makes
     every output depend on the whole batch, so the penalised gradient is not the
-    per-sample one the method assumes (Gulrajani et al. 2017, Sec. 4: use layer norm)."""
-    name = {"wgangp": "wgan-gp"}.get(loss, loss)
-    if name not in _PENALTY_OPTION:
-        return
-    option = _PENALTY_OPTION[name]
-    if option is not None and options.get(option, 1) == 0:
+    per-sample one the method assumes (Gulrajani et al. 2017, Sec. 4: use layer norm).
+    The same holds for R1 / R2 and the consistency term's per-sample distances."""
+    terms = _per_sample_terms(loss, options)
+    if not terms:
         return
     for m in _modules(D):
         if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
-            raise ValueError(f"loss '{loss}' penalises per-sample gradients of D, but D has "
-                             f"{type(m).__name__}, which couples the samples of a batch; use "
-                             f"LayerNorm (norm='layer') or no normalisation in the critic")
+            what, why = terms[0]
+            raise ValueError(f"{what}: {why}, but D has {type(m).__name__}, which couples the "
+                             f"samples of a batch (each output depends on the batch's statistics), "
+                             f"so the term is not the per-sample one the method defines; use "
+                             f"LayerNorm (norm='layer'), no normalisation, or spectral_norm=True "
+                             f"in the critic instead")
 
 
 def _history(records):

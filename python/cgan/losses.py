@@ -38,6 +38,8 @@ every objective    r1=gamma, r2=gamma: D's loss += gamma/2 E ||grad_x s(x)||^2 o
                    Sequential or MLP, and for any other module the 0.1 d(D_) part is
                    left out). Left out, these terms are off. The ``penalty`` column is
                    the sum of the unweighted penalties (the objective's own, R1, R2, CT).
+                   Objectives written in Python take them too:
+                   ``GAN(G, D, loss=Mine(), r1=10)`` or ``regularize(Mine(), r1=10)``.
 =================  ==========================================================
 
 For classifiers trained with cgan (e.g. the feature network of a Frechet distance):
@@ -53,7 +55,8 @@ from ._core import tensor as _tensor
 from . import defaults as _defaults
 from .divergences import FORMULAS as _DIVERGENCE_FORMULAS
 
-__all__ = ["available", "get", "Objective", "RawOutputObjective", "log_softmax", "cross_entropy"]
+__all__ = ["available", "get", "regularize", "Objective", "RawOutputObjective", "log_softmax",
+           "cross_entropy"]
 
 
 def available():
@@ -81,7 +84,12 @@ class Objective:
       data_shape)`` (default ``(1,)``), ``default_optimizer(self, discriminator)`` and
       ``get_config(self)`` (constructor keywords, so that a checkpoint can rebuild it).
 
-    Then ``cgan.GAN(G, D, loss=MyObjective(...))``. Gradient penalties written with
+    Then ``cgan.GAN(G, D, loss=MyObjective(...))``. The options every objective takes
+    (``r1``, ``r2``, ``consistency``, ``ct_margin``; see the module docstring) apply to
+    yours too, with the same double backward: ``cgan.GAN(G, D, loss=MyObjective(),
+    r1=10)``, or :func:`regularize` to evaluate them outside a GAN. R1 / R2 differentiate
+    ``D(x)``, or ``score(self, D, x)`` when you define it (one value per sample, (N, 1)).
+    Gradient penalties written with
     ``cgan.grad(..., create_graph=True)`` are differentiated again for free. Two worked
     examples (both run in the test suite)::
 
@@ -301,15 +309,30 @@ class DRAGAN(Objective):
 
       D minimises  E_r softplus(-v) + E_f softplus(v) + lambda_gp · E (‖∇_x D(x̃)‖₂ - 1)²
       G minimises  E_f softplus(-v)                         (non-saturating)
-    x̃ = x_r + perturb · std(x_r) · U[0, 1) per element (std over the whole batch, as
-    in the authors' code): the penalty acts in a neighbourhood of the data, where
-    sharp gradients of D cause mode collapse. Defaults lambda_gp=10, perturb=0.5,
-    Adam lr 1e-4, betas (0.5, 0.9).
+    x̃ = x_r + α · perturb · std(x_r) · u, u ~ U[0, 1) per element (std over the whole
+    batch), α ~ U[0, 1) per sample: the authors' code (DRAGAN.ipynb: X_p = X + 0.5 X.std()
+    U, the penalty at X + α (X_p - X)). The penalty acts in a neighbourhood of the data,
+    where sharp gradients of D cause mode collapse. Defaults lambda_gp=10, perturb=0.5,
+    Adam lr 1e-4, betas (0.5, 0.9) (the authors' code).
     On N(4, 1.25²) (tests/test_objective_defaults_1d.py: 1-16-16-1 ReLU MLPs, batch 64, 2500 steps) DRAGAN's
-    defaults do not fit: the generator collapses into a well of D near 0.5 (N(0.5, 0.01²)).
-    The perturbation scale is not the cause (perturb = 0, 0.5, 2 and 5 end the same way;
-    without the penalty, lambda_gp=0, G moves to the data): the two-sided penalty that forces
-    ‖∇D‖ = 1 at the data is.
+    defaults do not fit: G stays where it starts and ends in a collapsed well of D near 0.5
+    (N(0.45, 0.01²); mean -0.57 / -0.64 / -0.21 / 0.30 / 0.45 at steps 500..2500). PyTorch with
+    the same start (weights copied, its own random draws) follows the same path (-0.57 /
+    -0.63 / -0.15 / 0.32 / 0.50), so the implementation is not the cause. The perturbation is not either (perturb = 0, 0.5, 2, 5,
+    a Gaussian or a symmetric perturbation, with or without α: all end near 0.5); the
+    learning rate is not (1e-4, 2e-4, 1e-3: 0.45-0.7). What traps G is the two-sided
+    penalty in one dimension: D's initial slope at the data is negative (D decreases from
+    -0.5 at x = 0 to -1.0 at x = 4), and in 1-D the penalty's minimum |D'| = 1 is two
+    separate points, D' = -1 and D' = +1, with a barrier lambda_gp at D' = 0 between them.
+    With lambda_gp = 10 the game's pull does not get D over it: D settles on D' = -1, scores
+    the data lower than G's samples, and G climbs to D's maximum near 0. (In two or more
+    dimensions the sphere ‖∇D‖ = 1 is connected and the gradient can turn round.) With D's
+    last layer negated (D' > 0 at the data from the start) the same run reaches the data
+    (N(4.0, 0.89²) at 1500 steps) and then swings past it (N(10.3, 2.3²) at 2500), as the
+    game without the penalty does (lambda_gp = 0: N(5.5, 1.23²) at 2500). With
+    lambda_gp = 2 or 5 D is trapped too; with lambda_gp = 1 D gets over, G reaches the data
+    and swings past it as the unpenalised game does (N(5.9, 1.35²) at 2500 steps), so no
+    setting of lambda_gp, perturb or lr fits this setup and the defaults stay the paper's.
     """
 
 
@@ -318,8 +341,12 @@ class Hinge(RawOutputObjective):
 
       D minimises  E_r relu(1 - v) + E_f relu(1 + v)
       G minimises  -E_f v
-    On N(4, 1.25²) (tests/test_objective_defaults_1d.py: 1-16-16-1 ReLU MLPs, batch 64, 2500 steps) the
-    hinge loss overshoots the spread (N(4.3, 1.64²); N(4.2, 1.25²) at 2000 steps).
+    Defaults: Adam lr 2e-4, betas (0, 0.9), d_steps 5 (Miyato et al.'s hinge-loss runs; their
+    projection-discriminator code uses the same). On N(4, 1.25²)
+    (tests/test_objective_defaults_1d.py: 1-16-16-1 ReLU MLPs, batch 64, 2500 steps) they fit:
+    N(4.08, 1.21²), and N(4.20, 1.18²), N(3.87, 1.42²) from two other starts. DCGAN's Adam
+    (betas (0.5, 0.999), one critic step, the default before) lets the spread swing:
+    std 1.25 at 2000 steps, 1.64 at 2500, 2.11 at 3000 (mean 4.1-4.3 throughout).
     """
 
 
@@ -336,7 +363,13 @@ class EBGAN(Objective):
     energy is a per-feature mean, so for standardised data (unit variance) a random
     reconstruction costs about 1-2 and margin 1 separates data from far-off fakes.
     On N(4, 1.25²) (tests/test_objective_defaults_1d.py: 1-16-16-1 ReLU MLPs, batch 64, 2500 steps) the fit
-    is too narrow (N(3.9, 0.84²)): fakes whose energy passes the margin feel no push from D.
+    is too narrow (N(3.86, 0.84²)). The margin is not what stops it: no fake's energy ever
+    reaches it (at 2500 steps the fakes' energies are 0.014 on average, 0.018 at most, the
+    data's 0.017), so margin = 1, 2 and 4 give the same run. The autoencoder reconstructs the
+    whole line around the data almost exactly (energy < 0.04 on [2, 8]), which leaves the
+    energy nearly flat where G's samples lie and gives G little push to spread; from other
+    starts the std ends at 1.26 or collapses to 0.07. Neither pt_weight = 0.1 nor Adam betas
+    (0.5, 0.9) fits on all three starts.
     """
 
 
@@ -399,6 +432,49 @@ def get(name, **options):
                        f"g_f(v) = {act}.\n")
         return obj
     return _CLASSES[core.name](core, options)
+
+
+class Regularized(Objective):
+    """An objective written in Python with the options every objective takes (r1, r2,
+    consistency, ct_margin): see :func:`regularize`."""
+
+    def __init__(self, objective, core, options):
+        super().__init__(core, options)
+        self.objective = objective  # the Python objective inside
+
+    def g_loss(self, D, fake):
+        """What G minimises: the inner objective's own generator loss."""
+        return self._core.g_loss(D, fake)
+
+    def default_optimizer(self, discriminator=True):
+        """The inner objective's (Adam 2e-4, betas (0.5, 0.999) when it defines none)."""
+        return self._core.default_optimizer(discriminator)
+
+    def __repr__(self):
+        opts = "".join(f", {k}={v!r}" for k, v in self.options.items())
+        return f"cgan.losses.regularize(<{type(self.objective).__name__}>{opts})"
+
+
+def regularize(objective, **options):
+    """`objective` with the options every objective takes: ``r1``, ``r2``, ``consistency``,
+    ``ct_margin`` (the module docstring gives their terms), added to its discriminator loss
+    exactly as for a built-in objective (same C++ terms, double backward).
+
+    For a built-in objective (from :func:`get`) this is ``get(name, **old, **options)``.
+    For your own (a subclass of :class:`Objective`), the result's ``d_loss(D, real, fake,
+    seed=0)`` and ``d_loss_terms`` evaluate your d_loss plus the terms (``seed`` drives the
+    consistency term's dropout and your d_loss's ``rng``), and ``cgan.GAN(G, D,
+    loss=regularize(mine, r1=10))`` trains like ``cgan.GAN(G, D, loss=mine, r1=10)``.
+    ValueError for any other option (naming the closest of these four).
+    """
+    if isinstance(objective, Regularized):
+        return regularize(objective.objective, **{**objective.options, **options})
+    if isinstance(objective, Objective) and objective._core is not None:
+        return get(objective.name, **{**objective.options, **options})
+    if not (callable(getattr(objective, "d_loss", None)) and callable(getattr(objective, "g_loss", None))):
+        raise TypeError(f"regularize needs an objective with d_loss and g_loss methods, got "
+                        f"{type(objective).__name__}")
+    return Regularized(objective, _core.regularize(objective, **options), options)
 
 
 # ---- classification ---------------------------------------------------------------------
