@@ -109,17 +109,18 @@ def run_and_keep(job_cache):
 
 def run_one(job):
     """One training run in this process: job = (data name, spec, seed, train size).
-    Returns (modes, high quality, kl, seconds, the first 1000 samples); a run stopped by NaN
-    scores as nothing (and has no samples)."""
+    Returns (modes, high quality, kl, CPU seconds, the first 1000 samples); a run stopped
+    by NaN scores as nothing (and has no samples). The run has one thread, so its CPU time
+    is its wall time on a core of its own, whatever else shares the machine."""
     name, spec, seed, n = job
     cgan.set_num_threads(1)
     gan, fit_kwargs = recipes.build(spec, seed)
-    t = time.perf_counter()
+    t = time.process_time()
     try:
         gan.fit(data(name, n), progress=False, **fit_kwargs)
     except FloatingPointError:
-        return (0, 0.0, float("nan"), time.perf_counter() - t, None)
-    dt = time.perf_counter() - t
+        return (0, 0.0, float("nan"), time.process_time() - t, None)
+    dt = time.process_time() - t
     x = gan.sample(SCORED, seed=SAMPLE_SEED)
     s = cgan.metrics.mode_collapse_scores(x, *cgan.datasets.modes("pacgan-" + name))
     print(f"{name} {spec.get('loss')} pack {spec.get('pack', 1)} seed {seed}: {s.modes} modes, "
@@ -168,7 +169,7 @@ def goal_lines(results):
 
 
 def table(results, quick):
-    lines = ["| data | method | techniques | seeds | modes | high quality % | KL | time s |",
+    lines = ["| data | method | techniques | seeds | modes | high quality % | KL | CPU s |",
              "|---|---|---|---|---|---|---|---|"]
     for (d, label, tech, _, seeds), res in results:
         r = np.array([x[:4] for x in res], float)
@@ -233,8 +234,8 @@ def main(argv=None):
     text = (f"# Mode collapse: the published 2-D tables\n\n"
             f"`python benchmarks/mode_collapse.py{' --quick' if args.quick else ''} --seeds "
             f"{len(seeds)} --recipe-seeds {len(recipe_seeds)}` "
-            f"({sum(len(r[4]) for r in plan)} runs, {args.workers} workers of 1 thread; time s: "
-            f"each run's own training time). Protocol and sources: the docstring of "
+            f"({sum(len(r[4]) for r in plan)} runs, {args.workers} workers of 1 thread; CPU s: "
+            f"a run's training time in CPU seconds of its one thread, the mean over seeds). Protocol and sources: the docstring of "
             f"benchmarks/mode_collapse.py.\n\n" + table(results, args.quick) + "\n"
             + goal_lines(results))
     print(text)
