@@ -2,6 +2,7 @@
 
     python benchmarks/mode_collapse.py [--seeds 2] [--recipe-seeds 10] [--workers 2]
     python benchmarks/mode_collapse.py --only recipes      # run a part now, the rest later
+    python benchmarks/mode_collapse.py --part 1/2          # every 2nd run to do, from the 2nd
     python benchmarks/mode_collapse.py --quick --out /tmp/mc.md     # seconds: the test's run
 
 Protocol of Srivastava et al. 2017 (VEEGAN, Table 1) and Lin et al. 2018 (PacGAN, Table 1;
@@ -191,6 +192,9 @@ def main(argv=None):
                     help="comma-separated names of cgan.losses, or 'all' (default)")
     ap.add_argument("--only", choices=("objectives", "recipes"), default=None,
                     help="run only these rows now (the others come from the cache or later)")
+    ap.add_argument("--part", default="0/1",
+                    help="i/n: run only every n-th of the runs to do, from the i-th (split a "
+                         "study over processes or machines that share the cache)")
     ap.add_argument("--cache", default=None,
                     help="directory of finished runs (default: benchmarks/.mode_collapse_runs; "
                          "none in quick mode)")
@@ -214,9 +218,11 @@ def main(argv=None):
     n = 2000 if args.quick else TRAIN_SIZE
     jobs = [(d, spec, s, n) for d, label, _, spec, ss in plan for s in ss
             if args.only is None or label.startswith("recipe") == (args.only == "recipes")]
-    todo = [j for j in jobs if cached(j, cache) is None]
-    t = time.perf_counter()
-    print(f"{len(todo)} runs to do ({len(jobs) - len(todo)} in the cache {cache})", flush=True)
+    i_part, n_parts = (int(v) for v in args.part.split("/"))
+    missing = [j for j in jobs if cached(j, cache) is None]
+    todo = missing[i_part::n_parts]
+    print(f"{len(todo)} runs to do here ({len(missing)} missing, {len(jobs) - len(missing)} in "
+          f"the cache {cache})", flush=True)
     if args.workers > 1 and len(todo) > 1:
         with concurrent.futures.ProcessPoolExecutor(args.workers) as pool:
             done = list(pool.map(run_and_keep, [(j, cache) for j in todo]))
