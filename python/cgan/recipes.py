@@ -13,7 +13,7 @@ GAN and fit kwargs from a settings dict: the benchmark builds every row with it.
 import difflib
 from dataclasses import dataclass, field
 
-from . import defaults, nn
+from . import defaults, losses, nn
 from .gan import GAN
 
 __all__ = ["available", "get", "describe", "build", "Recipe", "RECIPES"]
@@ -31,7 +31,7 @@ def build(spec, seed=0):
     """(untrained GAN, fit kwargs) for a settings dict `spec` (keys of SPEC_DEFAULTS).
 
     G is an MLP x_dim <- z_dim, D an MLP pack*x_dim -> 1 (D judges `pack` samples at
-    once), both seeded from `seed` (G with 2*seed + 1, D with 2*seed + 2), and the GAN's
+    once; for ebgan an autoencoder pack*x_dim -> pack*x_dim), both seeded from `seed` (G with 2*seed + 1, D with 2*seed + 2), and the GAN's
     own RNG (noise, minibatches) with `seed`: a seed gives one repeatable run. The
     optimizer is "adam" (with `betas`), "rmsprop" or "sgd", the same kind for both
     networks, each with its learning rate."""
@@ -45,8 +45,9 @@ def build(spec, seed=0):
                          f"{s['optimizer']!r}")
     G = nn.MLP(s["z_dim"], list(s["g_hidden"]), s["x_dim"], activation=s["activation"],
                seed=2 * seed + 1)
-    D = nn.MLP(s["pack"] * s["x_dim"], list(s["d_hidden"]), 1, activation=s["activation"],
-               seed=2 * seed + 2)
+    d_in = s["pack"] * s["x_dim"]  # an autoencoder D (ebgan) gives back what it takes
+    D = nn.MLP(d_in, list(s["d_hidden"]), losses.get(s["loss"]).d_out_features(d_in),
+               activation=s["activation"], seed=2 * seed + 2)
     extra = {k: s[k] for k in ("ema", "lr_schedule") if s[k] is not None}  # GAN's loop tips
     if isinstance(s["lr_schedule"], str) and s["lr_schedule"] != "constant":
         extra["total_steps"] = s["steps"]  # a named decay runs over the recipe's steps
