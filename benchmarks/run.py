@@ -273,6 +273,29 @@ class CganRunner:
         return float(h["d_loss"][-1]), float(h["g_loss"][-1])
 
 
+class CganBuiltinRunner(CganRunner):
+    """cgan with its float32 products on its own packed AVX2 kernel instead of OpenBLAS
+    (`--libs torch,cgan-builtin`): the gain of the GEMM backend, measured side by side. Same
+    seeds as cgan, so the same weights and draws; the backend switch is process-wide, so it
+    is set around each of its runs only."""
+    lib = "cgan-builtin"
+
+    def _on_builtin(self, f, *args):
+        from cgan import _core
+        prev = _core.gemm_backend()
+        _core._set_gemm_backend("builtin")
+        try:
+            return f(*args)
+        finally:
+            _core._set_gemm_backend(prev)
+
+    def step_given(self, it):  # `it` is what cgan draws anyway: same seed, same stream
+        return self._on_builtin(super().step_losses)
+
+    def run(self, n):
+        return self._on_builtin(super().run, n)
+
+
 # ---- PyTorch --------------------------------------------------------------------------------
 
 class TorchRunner:
@@ -566,6 +589,8 @@ def make_runners(wl, data, threads, libs):
     c = CganRunner(wl, data, threads)
     w = c.weights()
     runners = [c]
+    if "cgan-builtin" in libs:
+        runners.append(CganBuiltinRunner(wl, data, threads))
     if "torch" in libs:
         runners.append(TorchRunner(wl, data, threads, w))
     if "torch-bf16" in libs:
@@ -615,6 +640,15 @@ def gemm_peak(libs, threads, repeats):
     ca, cb = cgan.tensor(a), cgan.tensor(b)
     fns["cgan"] = lambda: cgan.ops.matmul(ca, cb, False, False)
     fns["numpy"] = lambda: a @ b
+    if "cgan-builtin" in libs:
+        def builtin():
+            cgan._core._set_gemm_backend("builtin")
+            try:
+                cgan.ops.matmul(ca, cb, False, False)
+            finally:
+                cgan._core._set_gemm_backend(backend)
+        backend = cgan.gemm_backend()
+        fns["cgan-builtin"] = builtin
     if "torch" in libs:
         import torch
         ta, tb = torch.from_numpy(a), torch.from_numpy(b)
@@ -703,6 +737,8 @@ def child_memory(args):
     c = CganRunner(wl, data, args.threads)
     if lib == "cgan":
         r = c
+    elif lib == "cgan-builtin":
+        r = CganBuiltinRunner(wl, data, args.threads)
     elif lib == "torch":
         r = TorchRunner(wl, data, args.threads, c.weights())
     elif lib == "torch-bf16":
@@ -752,7 +788,10 @@ def run_child(mode, threads, libs, workloads, quick, tag):
 def versions(libs):
     import cgan
     import torch
-    v = {"cgan": cgan.__version__, "torch": torch.__version__, "numpy": np.__version__,
+    backend = cgan.gemm_backend()
+    if backend == "openblas":
+        backend += " " + cgan._core._openblas_config().split(" DYNAMIC_ARCH")[0].replace("OpenBLAS ", "")
+    v = {"cgan": f"{cgan.__version__} (float32 products: {backend})", "torch": torch.__version__, "numpy": np.__version__,
          "python": platform.python_version()}
     if "jax" in libs:
         import jax
@@ -869,7 +908,8 @@ def render_goals(results, wids, peers):
     against the medians above."""
     want = {1: 4.0, 2: 1.25, 3: 4.0, 4: 1.0, 5: 1.0, 6: 1.0}  # x faster than torch; every peer: >= 1
     share_goal = {2: 0.60, 4: 0.75}  # issue 16: achieved rate / measured SGEMM peak
-    peers = [p for p in peers if not p.endswith("-bf16")]  # the goals are float32 against float32
+    # The goals are float32 against float32, and against other libraries (not cgan-builtin).
+    peers = [p for p in peers if not p.endswith("-bf16") and not p.startswith("cgan")]
     L = ["\n## Goals of issues 5 (workloads 1-4), 11 (5, 6) and 16, per thread count\n",
          "| threads | workload | x faster than torch (goal) | x faster than each peer (goal 1) | met |",
          "|---|---|---|---|---|"]
@@ -899,7 +939,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--threads", default="1,2", help="thread counts, e.g. 1,2 (default) or 2")
     ap.add_argument("--workloads", default="1,2,3,4,5,6", help="subset of 1,2,3,4,5,6")
-    ap.add_argument("--libs", default=None, help="peers to include (default: torch, and jax if importable)")
+    ap.add_argument("--libs", default=None,
+                    help="peers to include: torch, jax, torch-bf16, cgan-builtin (cgan on its own GEMM "
+                         "kernel instead of OpenBLAS); default: torch, and jax if importable")
     ap.add_argument("--bf16", action="store_true",
                     help="add PyTorch under CPU autocast to bfloat16 as a peer ('torch-bf16'; emulated "
                          "where the CPU has no AVX512_BF16 / AMX; timed, its loss difference reported, not checked)")

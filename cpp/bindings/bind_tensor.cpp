@@ -6,6 +6,7 @@
 #include "convert.hpp"
 #include "ops/norm.hpp"
 #include "ops/ops.hpp"
+#include "tensor/blas.hpp"
 #include "tensor/kernels.hpp"
 #include "tensor/parallel.hpp"
 #include "tensor/precision.hpp"
@@ -265,6 +266,15 @@ void bind_tensor(py::module_& m) {
           d["amx_bf16"] = f.amx_bf16;
           return d;
         }, "The CPU features cgan's kernels can use here (cpuid, and the OS saving their registers).");
+  m.def("_load_openblas", [](const std::string& path) { kernels::load_openblas(path); }, "path"_a,
+        "Use the OpenBLAS of this shared library (scipy_openblas32's) for float32 products "
+        "(cgan's import does this when scipy_openblas32 is installed).");
+  m.def("gemm_backend", &kernels::gemm_backend,
+        "What float32 matrix products run on: \"openblas\" (scipy_openblas32's OpenBLAS, one "
+        "thread per row block of cgan's pool) or \"builtin\" (cgan's packed AVX2 kernel).");
+  m.def("_set_gemm_backend", &kernels::set_gemm_backend, "name"_a,
+        "Switch float32 products to \"openblas\" or \"builtin\" (benchmarks, tests).");
+  m.def("_openblas_config", &kernels::openblas_config, "OpenBLAS's build string, or \"\".");
   m.def("_threads_in_parallel_region", [] {
           py::gil_scoped_release nogil;
           return threads_in_parallel_region();

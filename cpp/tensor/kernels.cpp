@@ -4,8 +4,10 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <vector>
 
 #include "reduce_kernels.hpp"
+#include "sgemm.hpp"
 
 namespace cgan::kernels {
 
@@ -205,6 +207,51 @@ void matmul_small_k(const Tensor& a, const Tensor& b, bool ta, bool tb, const T*
     }
   }, m * n * k / 4);
 }
+
+// float32 products whose output is at least this wide on both sides go to sgemm
+// (OpenBLAS, or cgan's packed kernel); thinner ones (matrix-vector shapes, the last layer
+// of a critic) stay with Eigen, whose GEMV path beats a 6x16-tile kernel there.
+constexpr int64_t kSgemmMinSide = 16;
+
+// Whether a product of these sizes is split over the pool: large enough to pay for the
+// hand-off, and at least two rows per thread.
+bool split_rows(int64_t m, int64_t n, int64_t k, int nt) {
+  return nt > 1 && double(m) * double(n) * double(k) >= kParallelGemmWork && m >= 2 * nt;
+}
+
+// out (m, n) = op(A) @ op(B) [+ bias] in float32 through sgemm.
+void matmul_sgemm(const Tensor& a, const Tensor& b, bool ta, bool tb, const float* bias, Tensor& out) {
+  const int64_t m = out.shape()[0], n = out.shape()[1];
+  const int64_t k = ta ? a.shape()[0] : a.shape()[1];
+  const int64_t lda = a.shape()[1], ldb = b.shape()[1];
+  const float* A = a.data<float>();
+  float* C = out.data<float>();
+  // op(B) (k, n) as strides: B itself, or B (n, k) read transposed.
+  const StridedF32 B{b.data<float>(), tb ? 1 : ldb, tb ? ldb : 1};
+  // Rows [r0, r1) of C from the same rows of op(A), on one thread: each call is a whole
+  // product, so the result does not depend on which thread runs it.
+  auto rows = [&](int64_t r0, int64_t r1) {
+    const StridedF32 Ar{ta ? A + r0 : A + r0 * lda, ta ? 1 : lda, ta ? lda : 1};
+    float* Cr = C + r0 * n;
+    if (bias)  // C starts as the bias and the product is added onto it
+      for (int64_t i = 0; i < r1 - r0; ++i) std::memcpy(Cr + i * n, bias, n * sizeof(float));
+    thread_local std::vector<float> scratch;  // the packed kernel's panels (unused by OpenBLAS)
+    const int64_t need = sgemm_scratch(r1 - r0, n, k);
+    if (int64_t(scratch.size()) < need) scratch.resize(need);
+    sgemm(r1 - r0, n, k, Ar, B, Cr, n, bias != nullptr, scratch.data());
+  };
+  // Large products: one row block per thread (OpenBLAS runs single-threaded inside each,
+  // blas.hpp), so threads never nest and a small product never pays a fork/join.
+  const int nt = get_num_threads();
+  if (split_rows(m, n, k, nt)) {
+    parallel_for(nt, [&](int64_t t) {
+      const int64_t r0 = m * t / nt, r1 = m * (t + 1) / nt;
+      if (r1 > r0) rows(r0, r1);
+    });
+  } else {
+    rows(0, m);
+  }
+}
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, const Tensor* bias) {
@@ -227,6 +274,10 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, const Tensor* 
       using T = decltype(tag);
       matmul_small_k<T>(a, b, ta, tb, bias ? bias->data<T>() : nullptr, out);
     });
+    return out;
+  }
+  if (a.dtype() == DType::f32 && m >= kSgemmMinSide && n >= kSgemmMinSide) {
+    matmul_sgemm(a, b, ta, tb, bias ? bias->data<float>() : nullptr, out);
     return out;
   }
   dispatch(a.dtype(), [&](auto tag) {
@@ -254,7 +305,7 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, const Tensor* 
     // threading is compiled out): small products, the bulk of a toy GAN, then never
     // pay a fork/join, which costs a whole scheduler slice when the cores are shared.
     const int nt = get_num_threads();
-    if (nt > 1 && double(m) * double(n) * double(k) >= kParallelGemmWork && m >= 2 * nt) {
+    if (split_rows(m, n, k, nt)) {
       parallel_for(nt, [&](int64_t t) {
         int64_t r0 = m * t / nt, r1 = m * (t + 1) / nt;
         if (r1 > r0) rows(r0, r1 - r0);

@@ -1,5 +1,7 @@
 #include "sgemm.hpp"
 
+#include "blas.hpp"
+
 #include <algorithm>
 #include <cstring>
 
@@ -123,6 +125,7 @@ void sgemm(int64_t m, int64_t n, int64_t k, StridedF32 a, StridedF32 b, float* c
       for (int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, 0.0f);
     return;
   }
+  if (openblas_sgemm(m, n, k, a.p, a.rs, a.cs, b.p, b.rs, b.cs, c, ldc, accumulate)) return;
 #ifdef CGAN_SGEMM_AVX2
   float* ap = scratch;
   float* bp = scratch + MC * KC;

@@ -1,9 +1,10 @@
 // Single-threaded float32 GEMM with strided operands, for the convolution kernels:
 // C (m, n) [+]= A (m, k) @ B (k, n), where A(i, p) = a[i rsa + p csa] and
 // B(p, j) = b[p rsb + j csb], so either operand may be read transposed in place.
-// Packed panels and a 6x16 AVX2/FMA register kernel (BLIS's layout); without AVX2 it
-// falls back to Eigen. Each C entry is summed in a fixed order (k in blocks of 256,
-// in order), so results do not depend on anything but the sizes.
+// OpenBLAS when it is loaded (blas.hpp) and the operands have a BLAS layout; otherwise
+// packed panels and a 6x16 AVX2/FMA register kernel (BLIS's layout), and without AVX2
+// Eigen. Either way each C entry is summed in an order fixed by the sizes (and the CPU
+// OpenBLAS picked its kernel for), so results do not depend on the thread running it.
 #pragma once
 #include <cstdint>
 

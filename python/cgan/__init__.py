@@ -10,6 +10,7 @@ from ._core import (
     Tensor,
     __version__,
     cpu_features,
+    gemm_backend,
     get_matmul_precision,
     get_num_threads,
     grad,
@@ -21,6 +22,9 @@ from ._core import (
     tensor,
 )
 from ._core import ops
+from . import _blas
+
+_blas.load()  # float32 products on OpenBLAS when scipy_openblas32 is installed
 from . import datasets, divergences, losses, metrics, nn, optim, plot  # plot imports matplotlib lazily
 from .gan import GAN
 from . import recipes
@@ -29,7 +33,7 @@ from .sweep import sweep  # cgan.sweep(...); cgan.sweep.report etc. (needs the [
 __all__ = [
     "RNG", "Tensor", "tensor", "grad", "no_grad", "enable_grad", "is_grad_enabled",
     "set_grad_enabled", "set_flush_denormal", "set_num_threads", "get_num_threads",
-    "set_matmul_precision", "get_matmul_precision", "cpu_features", "ops", "nn", "optim", "GAN",
+    "set_matmul_precision", "get_matmul_precision", "cpu_features", "gemm_backend", "ops", "nn", "optim", "GAN",
     "datasets", "metrics", "losses", "divergences", "plot", "sweep", "recipes", "__version__",
 ]
 
