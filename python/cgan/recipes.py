@@ -100,7 +100,9 @@ RECIPES = {r.name: r for r in [
                 "learning rates decayed linearly from Adam 1e-3 (0.5, 0.999) to 0; "
                 "2-128x3-2 ReLU MLPs (D: 2-128x3-1), z_dim 2, batch 256, 16000 steps; for "
                 "cgan.datasets.pacgan_ring",
-        result="RESULT_RING",
+        result="seeds 0-9: 8.0 +- 0.0 modes, 97.4 +- 0.7% high quality (each seed >= 96.3%), "
+               "KL 0.003; 98 CPU-seconds a run on one thread (benchmarks/mode_collapse.md); "
+               "PacGAN's best ring rows: 7.9 modes / 95.6%, 7.8 / 97.7%",
         paper=_R1 + "; the benchmark: " + _PACGAN),
     Recipe(
         name="pacgan-grid",
@@ -108,7 +110,9 @@ RECIPES = {r.name: r for r in [
         techniques="R1 1, linear lr decay",
         summary="the settings of pacgan-ring for 20000 steps instead of 16000 (the grid's 25 modes need the "
                 "longer decay); for cgan.datasets.pacgan_grid",
-        result="RESULT_GRID",
+        result="seeds 0-9: 25.0 +- 0.0 modes, 96.7 +- 0.5% high quality (each seed >= 95.7%), "
+               "KL 0.008; 132 CPU-seconds a run on one thread (benchmarks/mode_collapse.md); "
+               "PacGAN's best grid rows: 24.8 modes / 93.6%, 24.6 / 94.2%",
         paper=_R1 + "; the benchmark: " + _PACGAN),
     Recipe(
         name="gaussian-1d",
