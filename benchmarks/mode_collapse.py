@@ -240,9 +240,10 @@ def main(argv=None):
     text = (f"# Mode collapse: the published 2-D tables\n\n"
             f"`python benchmarks/mode_collapse.py{' --quick' if args.quick else ''} --seeds "
             f"{len(seeds)} --recipe-seeds {len(recipe_seeds)}` "
-            f"({sum(len(r[4]) for r in plan)} runs, {args.workers} workers of 1 thread; CPU s: "
+            f"({sum(len(r[4]) for r in plan)} runs of one thread each; CPU s: "
             f"a run's training time in CPU seconds of its one thread, the mean over seeds). Protocol and sources: the docstring of "
-            f"benchmarks/mode_collapse.py.\n\n" + table(results, args.quick) + "\n"
+            f"benchmarks/mode_collapse.py. cgan's float32 products: {cgan.gemm_backend()}."
+            f"\n\n" + table(results, args.quick) + "\n"
             + goal_lines(results))
     print(text)
     out = args.out or (None if args.quick else os.path.join(here, "mode_collapse.md"))
