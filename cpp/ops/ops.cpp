@@ -279,8 +279,9 @@ Var masked_scale(const Var& g, const Var& x, double slope) {
                  [slope](auto gv, auto xv) {
                    using T = decltype(gv);
                    const T m = T(xv > 0);
-                   // xv - xv is 0, or NaN where x is NaN (the derivative is undefined there).
-                   const T nan_or_0 = std::isinf(xv) ? T(0) : xv - xv;
+                   // NaN where x is NaN (the derivative is undefined there), else 0; a
+                   // select on x != x vectorises, where std::isinf made the loop scalar.
+                   const T nan_or_0 = xv != xv ? xv : T(0);
                    return gv * (m + (T(1) - m) * T(slope)) + nan_or_0;
                  },
                  "masked_scale");
