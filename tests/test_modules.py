@@ -241,6 +241,22 @@ def test_gan_spectral_norm_wraps_every_weight_of_d():
     gan.fit(np.random.default_rng(0).normal(size=(64, 1, 4, 4)).astype(np.float32), 2, 8, progress=False)
 
 
+def test_gan_that_cannot_be_built_leaves_d_without_spectral_norm():
+    # GANCore's own checks (here: D's output is 2 wide, the loss needs 1) run after spectral
+    # norm wrapped D's layers; the failed call must put the original layers back.
+    G = nn.Sequential(nn.Linear(2, 16, seed=2), nn.Unflatten((1, 4, 4)))
+    layers = [nn.Conv2d(1, 2, 3, seed=0), nn.LeakyReLU(), nn.Flatten(), nn.Linear(8, 2, seed=1)]
+    D = nn.Sequential(*layers)
+    before = {k: v.copy() for k, v in D.state_dict().items()}
+    with pytest.raises(ValueError, match="output of shape"):
+        cgan.GAN(G, D, loss="hinge", z_dim=2, spectral_norm=True)
+    assert [type(l).__name__ for l in D] == ["Conv2d", "Activation", "Flatten", "Linear"]
+    assert D[0] is layers[0] and D[3] is layers[3]
+    assert D.state_dict().keys() == before.keys()
+    for k, v in D.state_dict().items():
+        np.testing.assert_array_equal(v, before[k])
+
+
 def test_images_through_gan_and_checkpoint(tmp_path):
     G = nn.Sequential(nn.Linear(4, 2 * 4 * 4, seed=0), nn.Unflatten((2, 4, 4)), nn.BatchNorm2d(2), nn.ReLU(),
                       nn.ConvTranspose2d(2, 1, 4, 2, 1, seed=1), nn.Tanh())

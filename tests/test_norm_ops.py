@@ -310,6 +310,60 @@ def test_wgan_gp_penalty_through_normalisation_matches_torch(norm):
         np.testing.assert_allclose(_np(got), want.numpy(), rtol=0, atol=1e-10)
 
 
+@pytest.mark.parametrize("affine", [True, False])
+def test_layer_norm_third_derivative_matches_torch(affine):
+    """The input gradient of a layer norm is an op of its own (fused, for the penalty's double
+    backward); its own rule is differentiated again here: d/dx of a function of d/dx of a
+    function of d/dx of layer_norm, against PyTorch in float64. PyTorch's reference is
+    layer norm written with means (2.13's F.layer_norm gives a different third derivative,
+    which finite differences contradict; its first two agree with both)."""
+    torch = pytest.importorskip("torch")
+    rng = _rng(16)
+    shape, ns = (3, 2, 3, 4), (2, 3, 4)
+    x, w, b, a, c, d = (rng.standard_normal(s) for s in (shape, ns, ns, ns, shape, shape))
+
+    def third(lib, xs, ws, bs):
+        T = (lambda v: cgan.tensor(v)) if lib is ops else torch.tensor
+        grad = cgan.grad if lib is ops else torch.autograd.grad
+        if lib is ops:
+            ln = ops.layer_norm(xs, ns, ws, bs)
+        else:
+            m = xs.mean(dim=(1, 2, 3), keepdim=True)
+            ln = (xs - m) / torch.sqrt(((xs - m) ** 2).mean(dim=(1, 2, 3), keepdim=True) + 1e-5)
+            ln = ln * ws + bs if affine else ln
+        (g1,) = grad(lib.tanh(ln * T(a)).sum(), [xs], create_graph=True)
+        (g2,) = grad((g1 * g1 * T(c)).sum(), [xs], create_graph=True)
+        ins = [xs, ws] if affine else [xs]
+        return grad((g2 * T(d)).sum(), ins)
+
+    xs, ws, bs = (cgan.tensor(v, requires_grad=True) for v in (x, w, b))
+    tx, tw, tb = (torch.tensor(v, requires_grad=True) for v in (x, w, b))
+    if not affine:
+        ws = bs = tw = tb = None
+    for got, want in zip(third(ops, xs, ws, bs), third(torch, tx, tw, tb)):
+        assert np.abs(want.numpy()).max() > 1e-3
+        np.testing.assert_allclose(_np(got), want.numpy(), rtol=0, atol=1e-9)
+
+
+def test_layer_norm_double_backward_in_float32_matches_float64():
+    """The fused second-derivative kernel in float32 (the penalty's dtype in training)."""
+    rng = _rng(17)
+    shape, ns = (8, 16, 7, 7), (16, 7, 7)
+    x, w, b, a = (rng.standard_normal(s) for s in (shape, ns, ns, ns))
+    x = x * 2 + 0.5
+
+    def grads(dtype):
+        xs, ws, bs = (cgan.tensor(v.astype(dtype), requires_grad=True) for v in (x, w, b))
+        out = ops.tanh(ops.layer_norm(xs, ns, ws, bs) * cgan.tensor(a.astype(dtype))).sum()
+        (gx,) = cgan.grad(out, [xs], create_graph=True)
+        pen = ((ops.row_norm(ops.flatten(gx)) - 1.0) ** 2).mean()
+        return [_np(t).astype(np.float64) for t in cgan.grad(pen, [xs, ws, bs])]
+
+    for g32, g64 in zip(grads(np.float32), grads(np.float64)):
+        assert np.abs(g64).max() > 1e-3
+        np.testing.assert_allclose(g32, g64, rtol=0, atol=2e-5 * np.abs(g64).max())
+
+
 # ---- upsample_nearest and flatten -----------------------------------------------------------------
 
 @pytest.mark.parametrize("scale", [1, 2, 3, (2, 1), (1, 3), [3, 2]])

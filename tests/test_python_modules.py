@@ -184,6 +184,12 @@ def test_r1_penalty_is_what_it_says_and_trains():
     assert np.all(np.isfinite(h["penalty"])) and np.all(h["penalty"] >= 0)
 
 
+def test_repr_of_objectives_says_how_to_rebuild_them():
+    assert repr(R1(gamma=2.5)) == "R1(gamma=2.5)"
+    assert repr(RelativisticAverage()) == "RelativisticAverage()"
+    assert repr(cgan.losses.get("wgan-gp", lambda_gp=5)) == "cgan.losses.get('wgan-gp', lambda_gp=5)"
+
+
 def test_relativistic_average_trains():
     gan = _gan(nn.MLP(2, [16], 1, seed=3), RelativisticAverage())
     h = gan.fit(cgan.datasets.ring(512, seed=0), 20, 32, progress=False)

@@ -238,6 +238,44 @@ Var batch_norm_eval(const Var& x0, const Tensor& running_mean, const Tensor& run
 
 // ---- layer normalisation ---------------------------------------------------------------------
 
+namespace {
+
+// J(x) h: the input gradient of layer_norm without affine for output gradient h, per row of
+// the last D values; J is x_hat's Jacobian. As an op of its own (rather than composed of
+// means and products), the double backward of a gradient penalty through a layer norm is
+// two fused passes. J is symmetric, so the rule for h is this op again.
+Var layer_norm_input_grad(const Var& h0, const Var& x, int64_t k, int64_t D, double eps) {
+  Var h = cast(h0, x.dtype());
+  auto row_mean = std::make_shared<std::vector<double>>();
+  auto row_inv = std::make_shared<std::vector<double>>();
+  kernels::row_stats(x.data(), D, eps, *row_mean, *row_inv);
+  Tensor y = kernels::row_normalize_backward(h.data(), x.data(), D, nullptr, *row_mean, *row_inv, nullptr);
+  return record("layer_norm_input_grad", std::move(y), {h, x}, [row_mean, row_inv, k, D, eps](const BackwardCtx& c) {
+    const Var &u = c.grad_out, &h = c.in[0], &x = c.in[1];
+    V out(2);
+    if (c.needs[0]) out[0] = layer_norm_input_grad(u, x, k, D, eps);
+    if (!c.needs[1]) return out;
+    if (!grad_enabled()) {
+      out[1] = constant(kernels::row_normalize_second(grad_in_dtype(u, x.dtype()), h.data(), x.data(),
+                                                      D, *row_mean, *row_inv));
+      return out;
+    }
+    // Third order: the same formula (norm_kernels.hpp) written with differentiable ops.
+    std::vector<int64_t> axes;
+    for (int64_t i = x.data().ndim() - k; i < x.data().ndim(); ++i) axes.push_back(i);
+    Var xc = sub(x, mean(x, axes, true));
+    Var r = pow(add(mean(square(xc), axes, true), eps), -0.5);
+    Var U = mean(u, axes, true), H = mean(h, axes, true);
+    Var Uh = mean(mul(u, h), axes, true), Ux = mean(mul(u, xc), axes, true), s = mean(mul(h, xc), axes, true);
+    Var kx = add(sub(mul(mul(square(r), mul(s, Ux)), 3.0), Uh), mul(U, H));
+    Var inner = sub(sub(mul(kx, xc), mul(s, sub(u, U))), mul(Ux, sub(h, H)));
+    out[1] = mul(pow(r, 3.0), inner);
+    return out;
+  });
+}
+
+}  // namespace
+
 Var layer_norm(const Var& x0, int64_t k, const Var& w0, const Var& b0, double eps) {
   const char* who = "layer_norm";
   const Shape& s = x0.shape();
@@ -263,7 +301,16 @@ Var layer_norm(const Var& x0, int64_t k, const Var& w0, const Var& b0, double ep
     const int64_t nd = c.in[0].data().ndim();
     std::vector<int64_t> stat_axes, param_axes;
     for (int64_t i = 0; i < nd; ++i) (i < nd - k ? param_axes : stat_axes).push_back(i);
-    if (grad_enabled()) return normalize_grads_graph(c, c.in[1], stat_axes, param_axes, eps);
+    if (grad_enabled()) {  // the gradients as differentiable ops, for double backward
+      const Var &g = c.grad_out, &xv = c.in[0];
+      const Shape& wshape = c.in[1].shape();
+      V out(3);
+      if (c.needs[0]) out[0] = layer_norm_input_grad(has_w ? mul(g, c.in[1]) : g, xv, k, D, eps);
+      if (c.needs[1])
+        out[1] = reshape(sum(mul(g, layer_norm(xv, k, Var(), Var(), eps)), param_axes, false), wshape);
+      if (c.needs[2]) out[2] = reshape(sum(g, param_axes, false), wshape);
+      return out;
+    }
     const Tensor& x = c.in[0].data();
     Tensor g = grad_in_dtype(c.grad_out, x.dtype());
     Tensor g_xhat;

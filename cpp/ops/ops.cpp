@@ -233,7 +233,10 @@ Var leaky_relu(const Var& x, double slope) {
   check_coefficient("leaky_relu", "negative_slope", slope, x.dtype());
   Tensor y = map(x.data(), [slope](auto v) {
     using T = decltype(v);
-    return v < 0 ? T(slope) * v : v;  // a select, vectorises; NaN falls through unchanged
+    // A 0/1 mask: vectorises, where `v < 0 ? slope * v : v` became a branch that
+    // mispredicts on random signs. NaN has mask 0 and falls through unchanged.
+    const T m = T(v < 0);
+    return v * (m * T(slope) + (T(1) - m));  // exactly slope * v, or v
   });
   return record("leaky_relu", std::move(y), {x}, [slope](const BackwardCtx& c) {
     return V{masked_scale(c.grad_out, c.in[0], slope)};

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
+#include <utility>
 
 namespace cgan::kernels {
 
@@ -145,6 +147,30 @@ Tensor channel_grad_input(const Tensor& g, const Tensor& x, const std::vector<do
   return dx;
 }
 
+namespace {
+// Mean and 1 / sqrt(biased variance + eps) of one row (two passes, in double).
+template <class T>
+std::pair<double, double> row_moments(const T* row, int64_t D, double eps) {
+  const double m = sum8(D, [&](int64_t i) { return double(row[i]); }) / double(D);
+  const double v = sum8(D, [&](int64_t i) { double c = double(row[i]) - m; return c * c; }) / double(D);
+  return {m, 1.0 / std::sqrt(v + eps)};
+}
+}  // namespace
+
+void row_stats(const Tensor& x, int64_t D, double eps, std::vector<double>& mean,
+               std::vector<double>& inv) {
+  const int64_t M = D == 0 ? 0 : x.numel() / D;
+  mean.assign(M, 0.0);
+  inv.assign(M, 0.0);
+  dispatch(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* a = x.data<T>();
+    parallel_range(M, [&](int64_t r0, int64_t r1) {  // rows are independent
+      for (int64_t r = r0; r < r1; ++r) std::tie(mean[r], inv[r]) = row_moments(a + r * D, D, eps);
+    }, x.numel());
+  });
+}
+
 Tensor row_normalize(const Tensor& x, int64_t D, const Tensor* w, const Tensor* b, double eps,
                      std::vector<double>& mean, std::vector<double>& inv) {
   const int64_t M = D == 0 ? 0 : x.numel() / D;
@@ -161,10 +187,7 @@ Tensor row_normalize(const Tensor& x, int64_t D, const Tensor* w, const Tensor* 
     parallel_range(M, [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; ++r) {
         const T* row = a + r * D;
-        const double m = sum8(D, [&](int64_t i) { return double(row[i]); }) / double(D);
-        const double v =
-            sum8(D, [&](int64_t i) { double c = double(row[i]) - m; return c * c; }) / double(D);
-        const double iv = 1.0 / std::sqrt(v + eps);
+        const auto [m, iv] = row_moments(row, D, eps);
         mean[r] = m;
         inv[r] = iv;
         const T mt = T(m), it = T(iv);
@@ -211,6 +234,37 @@ Tensor row_normalize_backward(const Tensor& g, const Tensor& x, int64_t D, const
           const T mt = T(m);
           for (int64_t i = 0; i < D; ++i) gh[r * D + i] = gr[i] * ((xr[i] - mt) * a);
         }
+      }
+    }, x.numel());
+  });
+  return dx;
+}
+
+Tensor row_normalize_second(const Tensor& u, const Tensor& h, const Tensor& x, int64_t D,
+                            const std::vector<double>& mean, const std::vector<double>& inv) {
+  const int64_t M = D == 0 ? 0 : x.numel() / D;
+  Tensor dx = Tensor::empty(x.shape(), x.dtype());
+  dispatch(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T *up = u.data<T>(), *hp = h.data<T>(), *xp = x.data<T>();
+    T* o = dx.data<T>();
+    // Rows are independent: one pass for the five row means, one to write
+    //   dx = K xc + A u + B h + C0.
+    parallel_range(M, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const T *ur = up + r * D, *hr = hp + r * D, *xr = xp + r * D;
+        const double m = mean[r], iv = inv[r], n = double(D);
+        auto xc = [&](int64_t i) { return double(xr[i]) - m; };
+        const double U = sum8(D, [&](int64_t i) { return double(ur[i]); }) / n;
+        const double H = sum8(D, [&](int64_t i) { return double(hr[i]); }) / n;
+        const double Uh = sum8(D, [&](int64_t i) { return double(ur[i]) * double(hr[i]); }) / n;
+        const double Ux = sum8(D, [&](int64_t i) { return double(ur[i]) * xc(i); }) / n;
+        const double s = sum8(D, [&](int64_t i) { return double(hr[i]) * xc(i); }) / n;
+        const double r3 = iv * iv * iv;
+        const T K = T(r3 * (3 * iv * iv * s * Ux - Uh + U * H)), A = T(-r3 * s), B = T(-r3 * Ux);
+        const T C0 = T(r3 * (s * U + Ux * H) - r3 * (3 * iv * iv * s * Ux - Uh + U * H) * m);
+        T* out = o + r * D;
+        for (int64_t i = 0; i < D; ++i) out[i] = K * xr[i] + A * ur[i] + B * hr[i] + C0;
       }
     }, x.numel());
   });

@@ -34,5 +34,15 @@ Tensor row_normalize(const Tensor& x, int64_t D, const Tensor* w, const Tensor* 
 Tensor row_normalize_backward(const Tensor& g, const Tensor& x, int64_t D, const Tensor* w,
                               const std::vector<double>& mean, const std::vector<double>& inv,
                               Tensor* g_xhat);
+// Mean and inv = 1 / sqrt(var + eps) of each row (M values each), as row_normalize fills them.
+void row_stats(const Tensor& x, int64_t D, double eps, std::vector<double>& mean,
+               std::vector<double>& inv);
+// The second derivative of row normalisation, for double backward. With J(x) the Jacobian
+// of x_hat (symmetric), row_normalize_backward without w is h -> J(x) h; this is the
+// gradient of <u, J(x) h> with respect to x, per row (xc = x - mean, r = inv, U = mean(u),
+// H = mean(h), Uh = mean(u h), Ux = mean(u xc), s = mean(h xc)):
+//   r^3 [(3 r^2 s Ux - Uh + U H) xc - s (u - U) - Ux (h - H)]
+Tensor row_normalize_second(const Tensor& u, const Tensor& h, const Tensor& x, int64_t D,
+                            const std::vector<double>& mean, const std::vector<double>& inv);
 
 }  // namespace cgan::kernels

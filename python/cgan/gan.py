@@ -208,11 +208,11 @@ class GAN:
         if objective is None:  # the options, checked before spectral norm changes D
             losses.get(loss, **options)
         _refuse_batch_norm_with_penalty(loss, options, discriminator)
-        if spectral_norm:
-            # In place: the parameters stay the same Tensors, so an optimizer built on
-            # D.parameters() before this call still updates them. A Python module gets
-            # its layer attributes replaced by their wrappers.
-            nn.spectral_norm(discriminator, seed=seed)
+        # In place: the parameters stay the same Tensors, so an optimizer built on
+        # D.parameters() before this call still updates them. A Python module gets its
+        # layer attributes replaced by their wrappers; undone if the GAN cannot be built.
+        undo_spectral_norm = (nn._spectral_norm_with_undo(discriminator, seed) if spectral_norm
+                              else lambda: None)
         self.spectral_norm = bool(spectral_norm)
         self.generator, self.discriminator = generator, discriminator
         self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
@@ -222,13 +222,17 @@ class GAN:
         self.pack, self.ema = pack, ema
         self.historical_averaging, self.feature_matching = historical_averaging, feature_matching
         self.lr_schedule = schedules  # (generator's, discriminator's), base_lr filled in
-        self._core = _core.GANCore(
-            generator, discriminator, g_optimizer, d_optimizer, loss, self.z_dim, prior,
-            self.d_steps, self.g_steps, self.seed, self.options, objective, pack=pack,
-            ema=ema or 0.0, historical_averaging=historical_averaging,
-            g_schedule=None if schedules[0] is None else schedules[0].to_dict(),
-            d_schedule=None if schedules[1] is None else schedules[1].to_dict(),
-            feature_matching=features, virtual_batch_norm=virtual_batch_norm or 0)
+        try:
+            self._core = _core.GANCore(
+                generator, discriminator, g_optimizer, d_optimizer, loss, self.z_dim, prior,
+                self.d_steps, self.g_steps, self.seed, self.options, objective, pack=pack,
+                ema=ema or 0.0, historical_averaging=historical_averaging,
+                g_schedule=None if schedules[0] is None else schedules[0].to_dict(),
+                d_schedule=None if schedules[1] is None else schedules[1].to_dict(),
+                feature_matching=features, virtual_batch_norm=virtual_batch_norm or 0)
+        except BaseException:
+            undo_spectral_norm()
+            raise
         self.virtual_batch_norm = virtual_batch_norm
         self.loss = self._core.loss_name
         # The objective object when one was given (None for a name): saved by import path.

@@ -175,6 +175,10 @@ class Objective:
         return {"type": row.optimizer, "lr": row.lr, "betas": row.betas}
 
     def __repr__(self):
+        if self._core is None:  # a subclass: its class and get_config(), as it is rebuilt
+            config = self.get_config() if hasattr(self, "get_config") else {}
+            args = ", ".join(f"{k}={v!r}" for k, v in config.items())
+            return f"{type(self).__qualname__}({args})"
         opts = "".join(f", {k}={v!r}" for k, v in self.options.items())
         return f"cgan.losses.get({self.name!r}{opts})"
 

@@ -75,8 +75,22 @@ def spectral_norm(module, power_iterations=1, seed=None):
     if not isinstance(module, Module):
         raise TypeError(f"spectral_norm: expected a cgan.nn module, got {type(module).__name__}")
     _refuse_hidden_layers(module, "")
-    _normalise_children(module, power_iterations, seed, "")
+    _normalise_children(module, power_iterations, seed, "", [])
     return module
+
+
+def _spectral_norm_with_undo(module, seed):
+    """spectral_norm(module, seed=seed) in place, returning a function that puts the
+    original layers back (for a caller whose next step may fail: a failed call leaves
+    the model as it was)."""
+    _refuse_hidden_layers(module, "")
+    replaced = []
+    _normalise_children(module, 1, seed, "", replaced)
+
+    def undo():
+        for parent, name, layer in reversed(replaced):
+            parent._replace_child(name, layer)
+    return undo
 
 
 def _refuse_hidden_layers(module, prefix):
@@ -94,7 +108,7 @@ def _refuse_hidden_layers(module, prefix):
         _refuse_hidden_layers(child, prefix + name + ".")
 
 
-def _normalise_children(module, power_iterations, seed, prefix):
+def _normalise_children(module, power_iterations, seed, prefix, replaced):
     import zlib
 
     for name, child in module.named_children():
@@ -106,8 +120,9 @@ def _normalise_children(module, power_iterations, seed, prefix):
             child_seed = None if seed is None else (seed * 1000003 + zlib.crc32(path.encode())) % 2**63
             module._replace_child(name, SpectralNorm(child, power_iterations=power_iterations,
                                                      seed=child_seed))
+            replaced.append((module, name, child))
         else:
-            _normalise_children(child, power_iterations, seed, path + ".")
+            _normalise_children(child, power_iterations, seed, path + ".", replaced)
 
 
 class ModuleList(Module):
