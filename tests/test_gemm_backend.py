@@ -122,3 +122,21 @@ def test_openblas_is_used_when_installed():
     code = "import cgan; print(cgan.gemm_backend())"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "openblas"
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts threads through Linux's /proc")
+@pytest.mark.parametrize("user_value", [None, "3"])
+def test_openblas_starts_no_threads_of_its_own(user_value):
+    # cgan's pool splits the products; an OpenBLAS server thread would only compete with it.
+    # The user's OPENBLAS_NUM_THREADS (for NumPy's own OpenBLAS, say) is left as it was.
+    try:
+        import scipy_openblas32  # noqa: F401
+    except ImportError:
+        pytest.skip("scipy_openblas32 is not installed")
+    env = {k: v for k, v in os.environ.items() if k not in ("CGAN_BLAS", "OPENBLAS_NUM_THREADS")}
+    if user_value is not None:
+        env["OPENBLAS_NUM_THREADS"] = user_value
+    code = ("import os, numpy; n = lambda: len(os.listdir('/proc/self/task')); before = n(); "
+            "import cgan; print(cgan.gemm_backend(), n() - before, os.environ.get('OPENBLAS_NUM_THREADS'))")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["openblas", "0", str(user_value)]

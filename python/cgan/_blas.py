@@ -23,7 +23,8 @@ def load():
     if choice == "builtin":
         return _core.gemm_backend()
     try:
-        import scipy_openblas32
+        with _one_openblas_thread():  # importing the package loads the library
+            import scipy_openblas32
     except ImportError:
         return _core.gemm_backend()
     try:
@@ -33,3 +34,20 @@ def load():
         warnings.warn(f"cgan: cannot use scipy_openblas32's OpenBLAS ({e}); float32 products run "
                       f"on cgan's own kernel", RuntimeWarning, stacklevel=2)
     return _core.gemm_backend()
+
+
+class _one_openblas_thread:
+    """OPENBLAS_NUM_THREADS=1 while the library loads (restored after). OpenBLAS reads it
+    once, at load, and otherwise starts a server thread per extra core; cgan's pool does the
+    splitting, so such a thread would only sit there, spinning after start-up on a core
+    that cgan's own threads need."""
+
+    def __enter__(self):
+        self.old = os.environ.get("OPENBLAS_NUM_THREADS")
+        os.environ["OPENBLAS_NUM_THREADS"] = "1"
+
+    def __exit__(self, *exc):
+        if self.old is None:
+            del os.environ["OPENBLAS_NUM_THREADS"]
+        else:
+            os.environ["OPENBLAS_NUM_THREADS"] = self.old
