@@ -248,14 +248,18 @@ void bind_tensor(py::module_& m) {
   m.def("get_num_threads", &get_num_threads);
   m.def("set_matmul_precision", [](py::handle precision) {
           if (!py::isinstance<py::str>(precision))
-            throw TypeError("set_matmul_precision: precision must be a string (\"float32\" or \"bf16\"), got " +
+            throw TypeError("set_matmul_precision: precision must be a string (\"float32\", \"bf16\" or "
+                            "\"bf16-emulated\"), got " +
                             py::str(py::type::of(precision)).cast<std::string>());
           kernels::set_matmul_precision(precision.cast<std::string>());
         }, "precision"_a,
-        "Precision of matrix products and convolutions: \"float32\" (default) or \"bf16\" "
+        "Precision of matrix products and convolutions: \"float32\" (default); \"bf16\" "
         "(bfloat16 products, float32 accumulation; needs AVX512_BF16 or AMX-BF16, detected at "
-        "run time). RuntimeError naming the missing CPU feature when it cannot run here; the "
-        "precision then stays as it was.");
+        "run time, and kernels cgan does not have yet: RuntimeError saying what is missing, "
+        "the precision then stays as it was); or \"bf16-emulated\", the same arithmetic on "
+        "any CPU: every product's operands rounded to bfloat16 (nearest even), summed in "
+        "float32, weights and everything else float32. Slower than float32; for measuring "
+        "what bfloat16 does to training.");
   m.def("get_matmul_precision", [] { return kernels::matmul_precision_name(kernels::get_matmul_precision()); });
   m.def("cpu_features", [] {
           const auto& f = kernels::cpu_features();

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "parallel.hpp"
+#include "precision.hpp"
 #include "sgemm.hpp"
 
 namespace cgan::kernels {
@@ -138,8 +139,22 @@ int64_t gemm_scratch(int64_t m, int64_t n, int64_t k) {
   return std::is_same<T, float>::value ? sgemm_scratch(m, n, k) : 0;
 }
 
+// A (rows, cols) row-major copy of a strided operand, rounded to bfloat16, in buf.
+StridedF32 bf16_rounded(StridedF32 s, int64_t rows, int64_t cols, std::vector<float>& buf) {
+  buf.resize(size_t(rows * cols));
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j) buf[size_t(i * cols + j)] = s.p[i * s.rs + j * s.cs];
+  kernels::round_to_bf16(buf.data(), buf.data(), rows * cols);
+  return {buf.data(), cols, 1};
+}
+
 void gemm(int64_t m, int64_t n, int64_t k, StridedF32 a, StridedF32 b, float* c, int64_t ldc,
           bool accumulate, float* scratch) {
+  if (kernels::products_round_to_bf16()) {  // "bf16-emulated": per call, on this thread's copies
+    thread_local std::vector<float> ra, rb;
+    a = bf16_rounded(a, m, k, ra);
+    b = bf16_rounded(b, k, n, rb);
+  }
   sgemm(m, n, k, a, b, c, ldc, accumulate, scratch);
 }
 

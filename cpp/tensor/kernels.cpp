@@ -6,6 +6,7 @@
 #include <limits>
 #include <vector>
 
+#include "precision.hpp"
 #include "reduce_kernels.hpp"
 #include "sgemm.hpp"
 
@@ -252,6 +253,18 @@ void matmul_sgemm(const Tensor& a, const Tensor& b, bool ta, bool tb, const floa
     rows(0, m);
   }
 }
+
+// A float32 copy of x with every value rounded to bfloat16 ("bf16-emulated" products).
+Tensor bf16_rounded(const Tensor& x) {
+  Tensor y = Tensor::empty(x.shape(), DType::f32);
+  const float* src = x.data<float>();
+  float* dst = y.data<float>();
+  parallel_range(x.numel(), [&](int64_t b, int64_t e) { round_to_bf16(src + b, dst + b, e - b); });
+  return y;
+}
+
+Tensor product(const Tensor& a, const Tensor& b, bool ta, bool tb, const Tensor* bias, int64_t m, int64_t n,
+               int64_t k);
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, const Tensor* bias) {
@@ -268,6 +281,15 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, const Tensor* 
                      (ta ? "^T" : "") + " @ " + shape_str(b.shape()) + (tb ? "^T" : ""));
   if (bias && (bias->dtype() != a.dtype() || bias->numel() != n))
     throw ValueError("matmul: bias must hold " + std::to_string(n) + " values of the operands' dtype");
+  if (a.dtype() == DType::f32 && products_round_to_bf16())
+    return product(bf16_rounded(a), bf16_rounded(b), ta, tb, bias, m, n, k);
+  return product(a, b, ta, tb, bias, m, n, k);
+}
+
+namespace {
+// out (m, n) = op(a) @ op(b) [+ bias] on operands matmul has checked.
+Tensor product(const Tensor& a, const Tensor& b, bool ta, bool tb, const Tensor* bias, int64_t m, int64_t n,
+               int64_t k) {
   Tensor out = Tensor::empty({m, n}, a.dtype());
   if (k > 0 && k <= kSmallInner) {
     dispatch(a.dtype(), [&](auto tag) {
@@ -316,6 +338,7 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, const Tensor* 
   });
   return out;
 }
+}  // namespace
 
 Tensor transpose2d(const Tensor& x) {
   if (x.ndim() != 2) throw ValueError("transpose: expects a 2-D tensor, got shape " + shape_str(x.shape()));

@@ -1,6 +1,7 @@
 #include "precision.hpp"
 
 #include <atomic>
+#include <cstring>
 #include <stdexcept>
 
 #include "errors.hpp"
@@ -61,7 +62,11 @@ const CpuFeatures& cpu_features() {
 }
 
 std::string matmul_precision_name(MatmulPrecision p) {
-  return p == MatmulPrecision::bf16 ? "bf16" : "float32";
+  switch (p) {
+    case MatmulPrecision::bf16: return "bf16";
+    case MatmulPrecision::bf16_emulated: return "bf16-emulated";
+    default: return "float32";
+  }
 }
 
 MatmulPrecision get_matmul_precision() { return g_precision.load(std::memory_order_relaxed); }
@@ -71,22 +76,48 @@ void set_matmul_precision(const std::string& name) {
     g_precision.store(MatmulPrecision::float32);
     return;
   }
-  if (name != "bf16")
-    throw ValueError("set_matmul_precision: precision must be \"float32\" or \"bf16\", got \"" + name +
-                     "\"" + (name == "bfloat16" || name == "bf16_float32" ? " (did you mean \"bf16\"?)" : ""));
+  if (name == "bf16-emulated") {
+    g_precision.store(MatmulPrecision::bf16_emulated);
+    return;
+  }
+  if (name != "bf16") {
+    const char* hint = name == "bfloat16" || name == "bf16_float32"       ? " (did you mean \"bf16\"?)"
+                       : name == "bf16_emulated" || name == "bf16emulated" ? " (did you mean \"bf16-emulated\"?)"
+                                                                           : "";
+    throw ValueError("set_matmul_precision: precision must be \"float32\", \"bf16\" or \"bf16-emulated\", got \"" +
+                     name + "\"" + hint);
+  }
   const CpuFeatures& f = cpu_features();
   if (!f.avx512_bf16 && !f.amx_bf16)
     throw std::runtime_error(
         "set_matmul_precision(\"bf16\"): this CPU has neither AVX512_BF16 nor AMX-BF16 "
         "(cpuid; AVX-512 Foundation: " + std::string(f.avx512f ? "yes" : "no") +
         "), so bfloat16 products would be emulated and slower than float32; the precision "
-        "stays \"float32\"");
+        "stays as it was (\"bf16-emulated\" gives bfloat16's rounding in software, to measure "
+        "its effect on training)");
   // The CPU can do it, but cgan has no AVX512_BF16 / AMX kernels yet: say so rather than
   // run float32 under a bf16 label.
   throw std::runtime_error(
       std::string("set_matmul_precision(\"bf16\"): this CPU has ") +
       (f.amx_bf16 ? "AMX-BF16" : "AVX512_BF16") +
-      ", but this build of cgan has no bfloat16 kernels yet; the precision stays \"float32\"");
+      ", but this build of cgan has no bfloat16 kernels yet; the precision stays as it was "
+      "(\"bf16-emulated\" gives bfloat16's rounding in software, to measure its effect on training)");
+}
+
+void round_to_bf16(const float* x, float* y, int64_t n) {
+  // Integer rounding of the bit pattern, branch-free so that it vectorises: adding
+  // 0x7fff plus the lowest kept bit carries into the kept half exactly when the dropped
+  // half is above one half, or equal to it with the kept half odd. A NaN could carry into
+  // an infinity's pattern, so it is passed through unrounded (with its low bits cleared
+  // it could become infinity, too: its quiet bit is set instead).
+  for (int64_t i = 0; i < n; ++i) {
+    uint32_t u;
+    std::memcpy(&u, x + i, 4);
+    const uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
+    const bool nan = (u & 0x7fffffffu) > 0x7f800000u;
+    const uint32_t r = nan ? ((u | 0x00400000u) & 0xffff0000u) : rounded;
+    std::memcpy(y + i, &r, 4);
+  }
 }
 
 }  // namespace cgan::kernels

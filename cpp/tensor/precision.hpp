@@ -1,10 +1,17 @@
 // The precision of matrix products and convolutions (cgan.set_matmul_precision), and the
 // CPU features a reduced-precision mode needs, detected at run time with cpuid.
 //
-// "float32" (the default) is the only mode with kernels today. "bf16" (bfloat16 products,
-// float32 accumulation and master weights) needs AVX512_BF16 or AMX-BF16 and kernels for
-// them; setting it reports which of the two is missing, and leaves the precision unchanged.
+// "float32" is the default. "bf16" (bfloat16 products, float32 accumulation and master
+// weights) needs AVX512_BF16 or AMX-BF16 and kernels for them, which cgan does not have
+// yet; setting it reports what is missing and leaves the precision unchanged.
+// "bf16-emulated" runs the arithmetic of those kernels on any CPU: the operands of every
+// product and convolution are rounded to bfloat16 (round to nearest even) and the
+// products summed in float32, as VDPBF16PS and TDPBF16PS do (up to the order of the
+// float32 additions, and their flushing of subnormals). Slower than float32 by the
+// rounding; it is for measuring what bfloat16 does to training, and the reference a
+// hardware kernel must match.
 #pragma once
+#include <cstdint>
 #include <string>
 
 namespace cgan::kernels {
@@ -19,14 +26,22 @@ struct CpuFeatures {
 // What this CPU (and OS) supports; detected once.
 const CpuFeatures& cpu_features();
 
-enum class MatmulPrecision { float32, bf16 };
+enum class MatmulPrecision { float32, bf16, bf16_emulated };
 
-// The mode's name: "float32" or "bf16".
+// The mode's name: "float32", "bf16" or "bf16-emulated".
 std::string matmul_precision_name(MatmulPrecision p);
 MatmulPrecision get_matmul_precision();
 // Sets the mode by name. ValueError for an unknown name (listing the valid ones);
 // RuntimeError naming the missing CPU feature (or kernels) when the mode cannot run
 // here, in which case the current mode stays.
 void set_matmul_precision(const std::string& name);
+
+// Whether products round their operands to bfloat16 ("bf16-emulated").
+inline bool products_round_to_bf16() { return get_matmul_precision() == MatmulPrecision::bf16_emulated; }
+
+// y[i] = x[i] rounded to the nearest bfloat16 (ties to even), as a float32: the top 16 bits
+// of the rounded value, the low 16 zero. NaN stays NaN, infinities stay, and values beyond
+// the largest bfloat16 round to infinity, as in torch's x.to(torch.bfloat16). y may be x.
+void round_to_bf16(const float* x, float* y, int64_t n);
 
 }  // namespace cgan::kernels

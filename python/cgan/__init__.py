@@ -33,7 +33,8 @@ from .sweep import sweep  # cgan.sweep(...); cgan.sweep.report etc. (needs the [
 __all__ = [
     "RNG", "Tensor", "tensor", "grad", "no_grad", "enable_grad", "is_grad_enabled",
     "set_grad_enabled", "set_flush_denormal", "set_num_threads", "get_num_threads",
-    "set_matmul_precision", "get_matmul_precision", "cpu_features", "gemm_backend", "ops", "nn", "optim", "GAN",
+    "set_matmul_precision", "get_matmul_precision", "matmul_precision", "cpu_features", "gemm_backend",
+    "ops", "nn", "optim", "GAN",
     "datasets", "metrics", "losses", "divergences", "plot", "sweep", "recipes", "__version__",
 ]
 
@@ -47,6 +48,19 @@ def no_grad():
         yield
     finally:
         set_grad_enabled(prev)
+
+
+@_contextmanager
+def matmul_precision(precision):
+    """Within this block products and convolutions run at `precision` (as
+    set_matmul_precision: "float32", "bf16" or "bf16-emulated"); the previous precision
+    comes back after it, also on an exception."""
+    prev = get_matmul_precision()
+    set_matmul_precision(precision)
+    try:
+        yield
+    finally:
+        set_matmul_precision(prev)
 
 
 @_contextmanager
