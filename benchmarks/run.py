@@ -3,6 +3,7 @@
     python benchmarks/run.py                   # everything, threads 1 and 2; writes results.md
     python benchmarks/run.py --quick           # short repeats (a smoke test, ~2 min)
     python benchmarks/run.py --threads 1 --workloads 1,3 --no-memory --out -
+    python benchmarks/run.py --threads 2 --workloads 2,3 --processes 5 --no-memory --out -
 
 Workloads (each timed unit is one generator iteration with its critic steps):
   1 small    non-saturating GAN, G 2-128-128-2, D 2-128-128-1, batch 256, ring data
@@ -17,7 +18,7 @@ Workloads (each timed unit is one generator iteration with its critic steps):
              Adam 2e-4 (0.5, 0.999) (cgan.nn.dcgan_generator / dcgan_discriminator)
   6 dcgan-gp workload 5 with WGAN-GP: LayerNorm critic, 5 critic steps, lambda 10, Adam 1e-4
              (0.5, 0.9); the penalty's double backward goes through the convolutions
-JAX runs workloads 1-4 only (no JAX DCGAN here); 5 and 6 compare cgan with PyTorch.
+JAX runs every workload; its DCGANs (5, 6) are written with jax.lax.conv_general_dilated.
 
 What one run does, per thread count (each in its own subprocess, since XLA fixes its
 thread pool at start-up):
@@ -28,6 +29,9 @@ thread pool at start-up):
   * a large SGEMM (4096^2) in every library, the best rate being the "measured peak";
   * timing: warm-up, then repeats of N iterations with the libraries alternating, so that
     load on the shared machine hits all of them; medians, and ratios cgan/peer.
+With --processes N, N such children run one after the other per thread count and the
+tables take the median of their medians: on a shared VM, times move more from one process
+to the next than within one, and each child's cgan/peer ratio is listed to show it.
 Then peak resident memory per library and workload, each in a fresh subprocess.
 
 The PyTorch side is the loop a PyTorch user writes (torch.optim.Adam with its defaults,
@@ -785,6 +789,33 @@ def run_child(mode, threads, libs, workloads, quick, tag):
     return r
 
 
+def merge_processes(runs):
+    """One thread count's result from several timing children (--processes N): per library
+    and workload the median of the children's medians, the best peak and GEMM-only time,
+    the largest equivalence difference; each child's medians are kept, to show the spread
+    between processes (on a shared VM larger than within one)."""
+    if len(runs) == 1:
+        return runs[0]
+    out = dict(runs[0])
+    out["load_before"], out["load_after"] = runs[0]["load_before"], runs[-1]["load_after"]
+    out["gemm"] = {k: max(r["gemm"][k] for r in runs) for k in runs[0]["gemm"]}
+    out["gemm_runs"] = [g for r in runs for g in r["gemm_runs"]]
+    out["processes"] = len(runs)
+    out["workloads"] = {}
+    for wid, w0 in runs[0]["workloads"].items():
+        ws = [r["workloads"][wid] for r in runs]
+        per = {lib: [w["timing"]["median"][lib] for w in ws] for lib in w0["timing"]["median"]}
+        gos = [w["timing"]["gemm_only_ms"] for w in ws if w["timing"]["gemm_only_ms"] is not None]
+        diffs = {p: max(w["equivalence"]["max_rel_diff"][p] for w in ws) for p in w0["equivalence"]["max_rel_diff"]}
+        out["workloads"][wid] = {
+            "equivalence": {**w0["equivalence"], "max_rel_diff": diffs},
+            "timing": {**w0["timing"], "process_medians": per,
+                       "median": {lib: statistics.median(v) for lib, v in per.items()},
+                       "best": {lib: min(w["timing"]["best"][lib] for w in ws) for lib in per},
+                       "gemm_only_ms": min(gos) if gos else None}}
+    return out
+
+
 def versions(libs):
     import cgan
     import torch
@@ -844,8 +875,9 @@ def render(results, memory, libs, wids, argv, quick):
                  + "; its losses differ from float32 by the amount under Equivalence (not checked).\n")
     for r in results:
         T = r["threads"]
+        procs = r.get("processes", 1)
         L.append(f"\n## {T} thread{'s' if T > 1 else ''} (load average {r['load_before']:.2f} before, "
-                 f"{r['load_after']:.2f} after)\n")
+                 f"{r['load_after']:.2f} after{f'; {procs} processes, medians of their medians' if procs > 1 else ''})\n")
         hdr = "| workload | cgan ms | " + " | ".join(f"{p} ms" for p in peers) + " | " + \
               " | ".join(f"cgan/{p}" for p in peers) + " | " + " | ".join(f"x faster than {p}" for p in peers) + \
               " | cgan GEMM-only ms (share) | GFLOP | % of peak: " + " / ".join(libs) + " |"
@@ -866,6 +898,13 @@ def render(results, memory, libs, wids, argv, quick):
             cells.append(" / ".join(f"{100 * fl / (med[k] * 1e-3) / 1e9 / peak:.0f}" if k in med else "-"
                                     for k in libs))
             L.append("| " + " | ".join(cells) + " |")
+        if procs > 1:
+            L.append("\ncgan / peer in each process (in the order run; below 1: cgan faster):\n")
+            for wid in wids:
+                per = r["workloads"][str(wid)]["timing"]["process_medians"]
+                L.append(f"- workload {wid}: " + "; ".join(
+                    f"{p} " + ", ".join(f"{c / x:.2f}" for c, x in zip(per["cgan"], per[p]))
+                    for p in peers if p in per) + "; cgan ms " + ", ".join(f"{c:.1f}" for c in per["cgan"]))
         g = r["gemm"]
         peak_lib = max(g, key=g.get)
         L.append(f"\nSGEMM {GEMM_N}x{GEMM_N}x{GEMM_N}, GFLOP/s (best of repeats before and after the timings): "
@@ -946,11 +985,16 @@ def main():
                     help="add PyTorch under CPU autocast to bfloat16 as a peer ('torch-bf16'; emulated "
                          "where the CPU has no AVX512_BF16 / AMX; timed, its loss difference reported, not checked)")
     ap.add_argument("--quick", action="store_true", help="short repeats (a smoke test)")
+    ap.add_argument("--processes", type=int, default=1,
+                    help="timing children per thread count, one after the other; the tables show the median "
+                         "of their medians and each child's cgan/peer ratio (default 1)")
     ap.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
     ap.add_argument("--out", default=os.path.join(HERE, "results.md"), help="results file ('-': stdout only)")
     ap.add_argument("--child", choices=["timing", "memory"], help=argparse.SUPPRESS)
     ap.add_argument("--json", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.processes < 1:
+        ap.error(f"--processes must be at least 1, got {args.processes}")
     if args.child:
         args.threads = int(args.threads)
         return child_timing(args) if args.child == "timing" else child_memory(args)
@@ -964,7 +1008,8 @@ def main():
             ap.error(f"unknown workload {w}")
     threads = [int(t) for t in args.threads.split(",")]
     print(f"libraries {libs}, workloads {wids}, threads {threads}, load avg {os.getloadavg()[0]:.2f}", flush=True)
-    results = [run_child("timing", t, ",".join(libs), ",".join(map(str, wids)), args.quick, f"t{t}")
+    results = [merge_processes([run_child("timing", t, ",".join(libs), ",".join(map(str, wids)), args.quick,
+                                          f"t{t}p{i}") for i in range(args.processes)])
                for t in threads]
     memory = {}
     if not args.no_memory:
