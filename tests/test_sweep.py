@@ -105,6 +105,8 @@ def test_sweep_is_callable_and_holds_its_helpers():
     ({"loss": ["hinge"]}, {"successive_halving": {"mode": "best"}}, "'min' or 'max'"),
     ({"loss": ["hinge"]}, {"successive_halving": {"rungs": 5}, "steps": 20}, "too few"),
     ({"loss": ["hinge"]}, {"n_workers": 0}, "n_workers"),
+    ({"matmul_precision": ["bf16_emulated"]}, {}, 'did you mean "bf16-emulated"'),
+    ({"matmul_precision": 16}, {}, "matmul_precision: .*must be a string"),
 ])
 def test_bad_input_fails_before_any_trial(space, kwargs, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace("[", r"\[")):
@@ -133,6 +135,21 @@ def test_unreachable_address_is_a_clear_error(monkeypatch):
                                               "within 1 s"):
         cgan.sweep(SPACE, steps=STEPS, address=NOWHERE, progress=False, eval_samples=EVAL)
     assert time.perf_counter() - t0 < 30  # the timeout, not Dask's default of 30 s per try
+
+
+def test_matmul_precision_is_a_setting_of_the_trial_not_of_the_process():
+    tiny = {"hidden": [16], "batch_size": 64}
+    trial = lambda settings: cgan.sweep.run_trial(settings, 0, "ring", 20, eval_samples=200)
+    f32 = trial(tiny)
+    with cgan.matmul_precision("bf16-emulated"):
+        f32_again = trial(tiny)  # the process's precision does not leak into a trial
+        assert cgan.get_matmul_precision() == "bf16-emulated"
+    bf16 = trial({**tiny, "matmul_precision": "bf16-emulated"})
+    bf16_again = trial({**tiny, "matmul_precision": "bf16-emulated"})
+    assert cgan.get_matmul_precision() == "float32"
+    assert f32["error"] is None and bf16["error"] is None
+    assert f32["digest"] == f32_again["digest"] and bf16["digest"] == bf16_again["digest"]
+    assert bf16["digest"] != f32["digest"]
 
 
 def test_objective_options_are_known():

@@ -12,7 +12,8 @@ import time
 
 import numpy as np
 
-from . import __version__, datasets, get_num_threads, losses, metrics, nn, optim, set_num_threads
+from . import (__version__, datasets, get_matmul_precision, get_num_threads, losses, metrics, nn, optim,
+               set_matmul_precision, set_num_threads)
 from .gan import GAN
 
 __all__ = ["DEFAULTS", "DATASETS", "run_trial", "build_gan", "data_arrays"]
@@ -23,7 +24,7 @@ DEFAULTS = {
     "loss": "non-saturating", "z_dim": 2, "prior": "normal", "d_steps": 1, "g_steps": 1,
     "hidden": [64, 64], "g_hidden": None, "d_hidden": None, "activation": "relu",
     "spectral_norm": False, "optimizer": None, "lr": None, "g_lr": None, "d_lr": None,
-    "betas": None, "batch_size": 128,
+    "betas": None, "batch_size": 128, "matmul_precision": "float32",
 }
 
 _TRAIN_SIZE = 20000   # rows drawn once (data seed 0) from a named data set
@@ -219,10 +220,12 @@ def run_trial(settings, seed, data="ring", steps=1000, metrics=None, checkpoint=
     result = {k: float("nan") for k in names}
     result.update(steps=int(steps), seconds=float("nan"), cgan_version=__version__,
                   error=None, digest=None)
-    previous = get_num_threads()
+    previous = get_num_threads(), get_matmul_precision()
     set_num_threads(threads)   # bitwise repeatable for a fixed thread count
     t0 = time.perf_counter()
     try:
+        # training and sampling at the trial's precision, whatever the process had set
+        set_matmul_precision(resolve(settings)[0]["matmul_precision"])
         train, held_out = data_arrays(data)
         if checkpoint is None:
             gan = build_gan(settings, seed, train.shape[1])
@@ -239,5 +242,6 @@ def run_trial(settings, seed, data="ring", steps=1000, metrics=None, checkpoint=
         result["error"] = f"{type(e).__name__}: {e}"
     finally:
         result["seconds"] = time.perf_counter() - t0
-        set_num_threads(previous)
+        set_num_threads(previous[0])
+        set_matmul_precision(previous[1])
     return result

@@ -25,7 +25,7 @@ import time
 import numpy as np
 
 from . import _sweep_trial as trial_lib
-from . import losses
+from . import get_matmul_precision, losses, set_matmul_precision
 from ._sweep_trial import run_trial
 
 __all__ = ["sweep", "uniform", "loguniform", "choice", "run_trial", "report", "boxplot",
@@ -251,9 +251,26 @@ def _applicable(settings):
     return {k: v for k, v in settings.items() if k in trial_lib.DEFAULTS or k in accepted}
 
 
+def _check_precision(value):
+    """A matmul_precision this machine runs, or set_matmul_precision's error, before any run."""
+    previous = get_matmul_precision()
+    try:
+        set_matmul_precision(value)
+    except (ValueError, TypeError, RuntimeError) as e:
+        raise ValueError(f"space: matmul_precision: {e}") from None
+    finally:
+        set_matmul_precision(previous)
+
+
 def _check_trial_settings(plan):
     """Build every distinct objective once: a bad option value fails here, before any run."""
     seen = set()
+    precisions = []
+    for settings, _, _ in plan:
+        p = trial_lib.resolve(settings)[0]["matmul_precision"]
+        if p not in precisions:
+            _check_precision(p)
+            precisions.append(p)
     for settings, _, _ in plan:
         s, options = trial_lib.resolve(settings)
         ident = json.dumps([s["loss"], options], sort_keys=True)
@@ -622,7 +639,9 @@ def sweep(space, data="ring", trials=None, seeds=(0,), steps=1000, metrics=None,
         ``choice``; drawn `trials` times, seeded by `search_seed`) or a fixed value.
         Settings: loss, z_dim, prior, d_steps, g_steps, hidden (G and D; or g_hidden,
         d_hidden), activation, spectral_norm, optimizer ("adam", "rmsprop", "sgd"), lr
-        (or g_lr, d_lr), betas, batch_size, and any objective option (lambda_gp, clip, ...;
+        (or g_lr, d_lr), betas, batch_size, matmul_precision ("float32", or
+        "bf16-emulated" to train and sample with bfloat16 products: see
+        cgan.set_matmul_precision), and any objective option (lambda_gp, clip, ...;
         dropped for trials whose objective does not take it). Left out: cgan's defaults
         and the objective's paper optimizer.
     data: "ring", "grid" (metrics modes, hq, w1), "swiss-roll", "two-moons" (w1),
