@@ -412,6 +412,23 @@ class TorchRunner:
         return ld.item(), lg.item()
 
 
+class CganBf16Runner(CganRunner):
+    """cgan with cgan.set_matmul_precision("bf16"), its AVX512_BF16 kernel (`--bf16` on a CPU
+    that has it): the peer of torch-bf16. Same seeds as cgan; the precision is process-wide,
+    so it is set around each of its runs only."""
+    lib = "cgan-bf16"
+
+    def _in_bf16(self, f, *args):
+        with self.cgan.matmul_precision("bf16"):
+            return f(*args)
+
+    def step_given(self, it):  # `it` is what cgan draws anyway: same seed, same stream
+        return self._in_bf16(super().step_losses)
+
+    def run(self, n):
+        return self._in_bf16(super().run, n)
+
+
 class TorchBf16Runner(TorchRunner):
     """The same PyTorch loop under CPU autocast to bfloat16 (products and convolutions in
     bfloat16, float32 weights): the reference for cgan.set_matmul_precision("bf16"). On a
@@ -427,6 +444,11 @@ def bf16_emulated():
     import cgan
     f = cgan.cpu_features()
     return not (f["avx512_bf16"] or f["amx_bf16"])
+
+
+def cgan_bf16_available():
+    import cgan
+    return cgan.cpu_features()["avx512_bf16"]
 
 
 # ---- JAX ------------------------------------------------------------------------------------
@@ -595,6 +617,8 @@ def make_runners(wl, data, threads, libs):
     runners = [c]
     if "cgan-builtin" in libs:
         runners.append(CganBuiltinRunner(wl, data, threads))
+    if "cgan-bf16" in libs:
+        runners.append(CganBf16Runner(wl, data, threads))
     if "torch" in libs:
         runners.append(TorchRunner(wl, data, threads, w))
     if "torch-bf16" in libs:
@@ -743,6 +767,8 @@ def child_memory(args):
         r = c
     elif lib == "cgan-builtin":
         r = CganBuiltinRunner(wl, data, args.threads)
+    elif lib == "cgan-bf16":
+        r = CganBf16Runner(wl, data, args.threads)
     elif lib == "torch":
         r = TorchRunner(wl, data, args.threads, c.weights())
     elif lib == "torch-bf16":
@@ -873,6 +899,9 @@ def render(results, memory, libs, wids, argv, quick):
                     "and computes in float32; not a measure of bf16 hardware)" if bf16_emulated() else
                     "(native bfloat16 instructions)")
                  + "; its losses differ from float32 by the amount under Equivalence (not checked).\n")
+    if "cgan-bf16" in libs:
+        L.append("cgan-bf16: cgan under `cgan.set_matmul_precision(\"bf16\")` (its AVX512_BF16 kernel); "
+                 "its losses differ from float32 by the amount under Equivalence (not checked).\n")
     for r in results:
         T = r["threads"]
         procs = r.get("processes", 1)
@@ -920,6 +949,10 @@ def render(results, memory, libs, wids, argv, quick):
                                  for k, x in rates.items())
                      + f". cgan's products alone (same shapes, random operands): {go:.0f} ms, "
                      f"{fl / (go * 1e-3) / 1e9:.1f} GFLOP/s ({100 * fl / (go * 1e-3) / 1e9 / g[peak_lib]:.0f}% of peak).\n")
+        if "cgan-bf16" in libs and "torch-bf16" in libs:
+            L.append("bfloat16 side by side, cgan-bf16 / torch-bf16 (below 1: cgan faster): " + ", ".join(
+                f"workload {wid} {m['cgan-bf16']:.2f} / {m['torch-bf16']:.2f} ms = {m['cgan-bf16'] / m['torch-bf16']:.2f}"
+                for wid in wids for m in [r["workloads"][str(wid)]["timing"]["median"]]) + ".\n")
         eq = ", ".join(f"workload {wid}: " + ", ".join(
             f"{p} {d:.1e}" for p, d in r['workloads'][str(wid)]['equivalence']['max_rel_diff'].items())
             for wid in wids)
@@ -979,11 +1012,12 @@ def main():
     ap.add_argument("--threads", default="1,2", help="thread counts, e.g. 1,2 (default) or 2")
     ap.add_argument("--workloads", default="1,2,3,4,5,6", help="subset of 1,2,3,4,5,6")
     ap.add_argument("--libs", default=None,
-                    help="peers to include: torch, jax, torch-bf16, cgan-builtin (cgan on its own GEMM "
-                         "kernel instead of OpenBLAS); default: torch, and jax if importable")
+                    help="peers to include: torch, jax, torch-bf16, cgan-bf16, cgan-builtin (cgan on its own "
+                         "GEMM kernel instead of OpenBLAS); default: torch, and jax if importable")
     ap.add_argument("--bf16", action="store_true",
-                    help="add PyTorch under CPU autocast to bfloat16 as a peer ('torch-bf16'; emulated "
-                         "where the CPU has no AVX512_BF16 / AMX; timed, its loss difference reported, not checked)")
+                    help="add PyTorch under CPU autocast to bfloat16 ('torch-bf16'; emulated where the CPU has "
+                         "no AVX512_BF16 / AMX) and, where the CPU has AVX512_BF16, cgan under "
+                         "set_matmul_precision('bf16') ('cgan-bf16'); timed, loss differences reported, not checked")
     ap.add_argument("--quick", action="store_true", help="short repeats (a smoke test)")
     ap.add_argument("--processes", type=int, default=1,
                     help="timing children per thread count, one after the other; the tables show the median "
@@ -1002,6 +1036,14 @@ def main():
     libs = ["cgan"] + (args.libs.split(",") if args.libs else ["torch"] + (["jax"] if jax_available() else []))
     if args.bf16 and "torch-bf16" not in libs:
         libs.append("torch-bf16")
+    if args.bf16 and "cgan-bf16" not in libs:
+        if cgan_bf16_available():
+            libs.append("cgan-bf16")
+        else:
+            print("cgan-bf16 left out: this CPU has no AVX512_BF16 (\"bf16-emulated\" is for accuracy, "
+                  "not speed)", flush=True)
+    if "cgan-bf16" in libs and not cgan_bf16_available():
+        ap.error("cgan-bf16 needs a CPU with AVX512_BF16")
     wids = [int(w) for w in args.workloads.split(",")]
     for w in wids:
         if w not in WORKLOADS:

@@ -46,3 +46,32 @@ def test_the_table_lists_each_process_ratio(run, monkeypatch):
     assert "2 processes, medians of their medians" in text
     assert "workload 2: torch 0.50, 0.60; cgan ms 150.0, 120.0" in text
     assert "| 2 wgan-gp | 135.00 | 250.00 |" in text
+
+
+def test_the_bf16_peers_are_set_side_by_side(run, monkeypatch):
+    monkeypatch.setattr(run, "versions", lambda libs: {})
+    r = child(150, 300, 160, 140, 1e-6)
+    r["workloads"]["2"]["timing"]["median"].update({"cgan-bf16": 90.0, "torch-bf16": 180.0})
+    text = run.render([r], {}, ["cgan", "torch", "torch-bf16", "cgan-bf16"], [2], [], quick=False)
+    assert "cgan-bf16 / torch-bf16 (below 1: cgan faster): workload 2 90.00 / 180.00 ms = 0.50" in text
+    assert "set_matmul_precision(\"bf16\")" in text
+
+
+def test_the_cgan_bf16_runner_trains_in_bf16_and_leaves_float32(run):
+    import numpy as np
+
+    import cgan
+    from cgan import _core
+    wl = dict(run.WORKLOADS[1], g=[2, 32, 32, 2], d=[2, 32, 32, 1], batch=32)  # 32x32: the kernel's shapes
+    data = cgan.datasets.ring(256, seed=0).astype(np.float32)
+    _core._set_bf16_kernel("portable")  # "bf16" on any CPU (slow, and these shapes are small)
+    try:
+        bf16 = run.CganBf16Runner(wl, data, 1).run(3)
+        assert cgan.get_matmul_precision() == "float32"
+        with cgan.matmul_precision("bf16-emulated"):
+            emulated = run.CganRunner(wl, data, 1).run(3)
+        f32 = run.CganRunner(wl, data, 1).run(3)
+    finally:
+        _core._set_bf16_kernel("avx512_bf16")
+    np.testing.assert_allclose(bf16, emulated, rtol=1e-4)
+    assert bf16 != f32

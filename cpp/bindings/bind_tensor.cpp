@@ -6,6 +6,7 @@
 #include "convert.hpp"
 #include "ops/norm.hpp"
 #include "ops/ops.hpp"
+#include "tensor/bf16_gemm.hpp"
 #include "tensor/blas.hpp"
 #include "tensor/kernels.hpp"
 #include "tensor/parallel.hpp"
@@ -254,9 +255,9 @@ void bind_tensor(py::module_& m) {
           kernels::set_matmul_precision(precision.cast<std::string>());
         }, "precision"_a,
         "Precision of matrix products and convolutions: \"float32\" (default); \"bf16\" "
-        "(bfloat16 products, float32 accumulation; needs AVX512_BF16 or AMX-BF16, detected at "
-        "run time, and kernels cgan does not have yet: RuntimeError saying what is missing, "
-        "the precision then stays as it was); or \"bf16-emulated\", the same arithmetic on "
+        "(bfloat16 products, float32 accumulation, on cgan's AVX512_BF16 kernel; needs a CPU "
+        "with AVX512_BF16, detected at run time: elsewhere a RuntimeError saying what is "
+        "missing, and the precision stays as it was); or \"bf16-emulated\", the same arithmetic on "
         "any CPU: every product's operands rounded to bfloat16 (nearest even), summed in "
         "float32, weights and everything else float32. Slower than float32; for measuring "
         "what bfloat16 does to training.");
@@ -270,6 +271,33 @@ void bind_tensor(py::module_& m) {
           d["amx_bf16"] = f.amx_bf16;
           return d;
         }, "The CPU features cgan's kernels can use here (cpuid, and the OS saving their registers).");
+  m.def("_bf16_gemm", [](py::array_t<float> a, py::array_t<float> b, py::array_t<float> c, bool accumulate,
+                         const std::string& kernel) {
+          // Tests: the bfloat16 kernel on NumPy views as they are (a transposed view is a
+          // strided operand), into c (C-contiguous) in place.
+          if (a.ndim() != 2 || b.ndim() != 2 || c.ndim() != 2 || a.shape(1) != b.shape(0) ||
+              c.shape(0) != a.shape(0) || c.shape(1) != b.shape(1))
+            throw ValueError("_bf16_gemm: expects a (m, k), b (k, n) and c (m, n)");
+          if (!(c.flags() & py::array::c_style) || !c.writeable())
+            throw ValueError("_bf16_gemm: c must be a writeable C-contiguous array");
+          auto strided = [](const py::array_t<float>& x) {
+            if (x.strides(0) % 4 || x.strides(1) % 4 || x.strides(0) <= 0 || x.strides(1) <= 0)
+              throw ValueError("_bf16_gemm: operand strides must be positive multiples of 4 bytes");
+            return kernels::StridedF32{x.data(), x.strides(0) / 4, x.strides(1) / 4};
+          };
+          if (kernel != "portable" && kernel != "avx512_bf16")
+            throw ValueError("_bf16_gemm: kernel must be \"portable\" or \"avx512_bf16\", got \"" + kernel + "\"");
+          const auto which = kernel == "portable" ? kernels::Bf16Kernel::portable : kernels::Bf16Kernel::hardware;
+          kernels::bf16_gemm(a.shape(0), b.shape(1), a.shape(1), strided(a), strided(b), c.mutable_data(),
+                             c.shape(1), accumulate, which);
+        }, "a"_a, "b"_a, "c"_a, "accumulate"_a, "kernel"_a,
+        "c [+]= a @ b on the bfloat16 kernel (\"portable\" or \"avx512_bf16\"); for tests.");
+  m.def("_set_bf16_kernel", &kernels::set_bf16_products_kernel, "name"_a,
+        "The kernel \"bf16\" products run on: \"avx512_bf16\" (default) or \"portable\" "
+        "(tests: makes \"bf16\" settable on any CPU, and very slow).");
+  m.def("_bf16_kernel", [] { return kernels::bf16_kernel_name(kernels::bf16_products_kernel()); });
+  m.def("_bf16_self_check", &kernels::bf16_self_check,
+        "The AVX512_BF16 kernel against the portable one: \"\" when they agree (tests).");
   m.def("_load_openblas", [](const std::string& path) { kernels::load_openblas(path); }, "path"_a,
         "Use the OpenBLAS of this shared library (scipy_openblas32's) for float32 products "
         "(cgan's import does this when scipy_openblas32 is installed).");

@@ -5,6 +5,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "bf16_gemm.hpp"
 #include "parallel.hpp"
 #include "precision.hpp"
 #include "sgemm.hpp"
@@ -150,10 +151,18 @@ StridedF32 bf16_rounded(StridedF32 s, int64_t rows, int64_t cols, std::vector<fl
 
 void gemm(int64_t m, int64_t n, int64_t k, StridedF32 a, StridedF32 b, float* c, int64_t ldc,
           bool accumulate, float* scratch) {
-  if (kernels::products_round_to_bf16()) {  // "bf16-emulated": per call, on this thread's copies
-    thread_local std::vector<float> ra, rb;
-    a = bf16_rounded(a, m, k, ra);
-    b = bf16_rounded(b, k, n, rb);
+  switch (kernels::get_matmul_precision()) {
+    case kernels::MatmulPrecision::bf16:
+      kernels::bf16_gemm(m, n, k, a, b, c, ldc, accumulate);
+      return;
+    case kernels::MatmulPrecision::bf16_emulated: {  // per call, on this thread's copies
+      thread_local std::vector<float> ra, rb;
+      a = bf16_rounded(a, m, k, ra);
+      b = bf16_rounded(b, k, n, rb);
+      break;
+    }
+    case kernels::MatmulPrecision::float32:
+      break;
   }
   sgemm(m, n, k, a, b, c, ldc, accumulate, scratch);
 }

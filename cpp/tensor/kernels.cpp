@@ -6,6 +6,7 @@
 #include <limits>
 #include <vector>
 
+#include "bf16_gemm.hpp"
 #include "precision.hpp"
 #include "reduce_kernels.hpp"
 #include "sgemm.hpp"
@@ -220,8 +221,16 @@ bool split_rows(int64_t m, int64_t n, int64_t k, int nt) {
   return nt > 1 && double(m) * double(n) * double(k) >= kParallelGemmWork && m >= 2 * nt;
 }
 
-// out (m, n) = op(A) @ op(B) [+ bias] in float32 through sgemm.
-void matmul_sgemm(const Tensor& a, const Tensor& b, bool ta, bool tb, const float* bias, Tensor& out) {
+// Whether a product of these sizes goes to sgemm (or bf16_gemm), not to the small-k loop
+// or Eigen.
+bool takes_sgemm(int64_t m, int64_t n, int64_t k) {
+  return k > kSmallInner && m >= kSgemmMinSide && n >= kSgemmMinSide;
+}
+
+// out (m, n) = op(A) @ op(B) [+ bias] in float32 through sgemm, or with bfloat16 operands
+// through bf16_gemm.
+void matmul_sgemm(const Tensor& a, const Tensor& b, bool ta, bool tb, const float* bias, bool bf16,
+                  Tensor& out) {
   const int64_t m = out.shape()[0], n = out.shape()[1];
   const int64_t k = ta ? a.shape()[0] : a.shape()[1];
   const int64_t lda = a.shape()[1], ldb = b.shape()[1];
@@ -236,6 +245,10 @@ void matmul_sgemm(const Tensor& a, const Tensor& b, bool ta, bool tb, const floa
     float* Cr = C + r0 * n;
     if (bias)  // C starts as the bias and the product is added onto it
       for (int64_t i = 0; i < r1 - r0; ++i) std::memcpy(Cr + i * n, bias, n * sizeof(float));
+    if (bf16) {
+      bf16_gemm(r1 - r0, n, k, Ar, B, Cr, n, bias != nullptr);
+      return;
+    }
     thread_local std::vector<float> scratch;  // the packed kernel's panels (unused by OpenBLAS)
     const int64_t need = sgemm_scratch(r1 - r0, n, k);
     if (int64_t(scratch.size()) < need) scratch.resize(need);
@@ -264,7 +277,7 @@ Tensor bf16_rounded(const Tensor& x) {
 }
 
 Tensor product(const Tensor& a, const Tensor& b, bool ta, bool tb, const Tensor* bias, int64_t m, int64_t n,
-               int64_t k);
+               int64_t k, bool bf16 = false);
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, const Tensor* bias) {
@@ -281,15 +294,25 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, const Tensor* 
                      (ta ? "^T" : "") + " @ " + shape_str(b.shape()) + (tb ? "^T" : ""));
   if (bias && (bias->dtype() != a.dtype() || bias->numel() != n))
     throw ValueError("matmul: bias must hold " + std::to_string(n) + " values of the operands' dtype");
-  if (a.dtype() == DType::f32 && products_round_to_bf16())
-    return product(bf16_rounded(a), bf16_rounded(b), ta, tb, bias, m, n, k);
+  if (a.dtype() == DType::f32) {
+    switch (get_matmul_precision()) {
+      case MatmulPrecision::bf16:  // bf16_gemm rounds while it packs
+        if (takes_sgemm(m, n, k)) return product(a, b, ta, tb, bias, m, n, k, true);
+        [[fallthrough]];  // thin products: the same arithmetic on rounded copies
+      case MatmulPrecision::bf16_emulated:
+        return product(bf16_rounded(a), bf16_rounded(b), ta, tb, bias, m, n, k);
+      case MatmulPrecision::float32:
+        break;
+    }
+  }
   return product(a, b, ta, tb, bias, m, n, k);
 }
 
 namespace {
-// out (m, n) = op(a) @ op(b) [+ bias] on operands matmul has checked.
+// out (m, n) = op(a) @ op(b) [+ bias] on operands matmul has checked; `bf16`: a float32
+// product that takes_sgemm runs on bf16_gemm.
 Tensor product(const Tensor& a, const Tensor& b, bool ta, bool tb, const Tensor* bias, int64_t m, int64_t n,
-               int64_t k) {
+               int64_t k, bool bf16) {
   Tensor out = Tensor::empty({m, n}, a.dtype());
   if (k > 0 && k <= kSmallInner) {
     dispatch(a.dtype(), [&](auto tag) {
@@ -298,8 +321,8 @@ Tensor product(const Tensor& a, const Tensor& b, bool ta, bool tb, const Tensor*
     });
     return out;
   }
-  if (a.dtype() == DType::f32 && m >= kSgemmMinSide && n >= kSgemmMinSide) {
-    matmul_sgemm(a, b, ta, tb, bias ? bias->data<float>() : nullptr, out);
+  if (a.dtype() == DType::f32 && takes_sgemm(m, n, k)) {
+    matmul_sgemm(a, b, ta, tb, bias ? bias->data<float>() : nullptr, bf16, out);
     return out;
   }
   dispatch(a.dtype(), [&](auto tag) {

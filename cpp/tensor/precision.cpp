@@ -4,6 +4,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "bf16_gemm.hpp"
 #include "errors.hpp"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -87,37 +88,29 @@ void set_matmul_precision(const std::string& name) {
     throw ValueError("set_matmul_precision: precision must be \"float32\", \"bf16\" or \"bf16-emulated\", got \"" +
                      name + "\"" + hint);
   }
+  if (bf16_products_kernel() == Bf16Kernel::portable) {  // tests: any CPU, very slow
+    g_precision.store(MatmulPrecision::bf16);
+    return;
+  }
   const CpuFeatures& f = cpu_features();
-  if (!f.avx512_bf16 && !f.amx_bf16)
+  if (!f.avx512_bf16)
     throw std::runtime_error(
-        "set_matmul_precision(\"bf16\"): this CPU has neither AVX512_BF16 nor AMX-BF16 "
-        "(cpuid; AVX-512 Foundation: " + std::string(f.avx512f ? "yes" : "no") +
-        "), so bfloat16 products would be emulated and slower than float32; the precision "
-        "stays as it was (\"bf16-emulated\" gives bfloat16's rounding in software, to measure "
-        "its effect on training)");
-  // The CPU can do it, but cgan has no AVX512_BF16 / AMX kernels yet: say so rather than
-  // run float32 under a bf16 label.
-  throw std::runtime_error(
-      std::string("set_matmul_precision(\"bf16\"): this CPU has ") +
-      (f.amx_bf16 ? "AMX-BF16" : "AVX512_BF16") +
-      ", but this build of cgan has no bfloat16 kernels yet; the precision stays as it was "
-      "(\"bf16-emulated\" gives bfloat16's rounding in software, to measure its effect on training)");
+        "set_matmul_precision(\"bf16\"): this CPU has no AVX512_BF16 (cpuid; AVX-512 Foundation: " +
+        std::string(f.avx512f ? "yes" : "no") + ", AMX-BF16: " + (f.amx_bf16 ? "yes" : "no") +
+        "), which cgan's bfloat16 kernel needs, so bfloat16 products would be emulated and slower than "
+        "float32; the precision stays as it was (\"bf16-emulated\" gives bfloat16's rounding in "
+        "software, to measure its effect on training)");
+  // Once per process: the hardware kernel against the portable one it is written to match.
+  static const std::string mismatch = bf16_self_check();
+  if (!mismatch.empty())
+    throw std::runtime_error("set_matmul_precision(\"bf16\"): the AVX512_BF16 kernel failed its check on "
+                             "this CPU (" + mismatch + "); the precision stays as it was "
+                             "(\"bf16-emulated\" runs the same arithmetic in software); please report it");
+  g_precision.store(MatmulPrecision::bf16);
 }
 
 void round_to_bf16(const float* x, float* y, int64_t n) {
-  // Integer rounding of the bit pattern, branch-free so that it vectorises: adding
-  // 0x7fff plus the lowest kept bit carries into the kept half exactly when the dropped
-  // half is above one half, or equal to it with the kept half odd. A NaN could carry into
-  // an infinity's pattern, so it is passed through unrounded (with its low bits cleared
-  // it could become infinity, too: its quiet bit is set instead).
-  for (int64_t i = 0; i < n; ++i) {
-    uint32_t u;
-    std::memcpy(&u, x + i, 4);
-    const uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
-    const bool nan = (u & 0x7fffffffu) > 0x7f800000u;
-    const uint32_t r = nan ? ((u | 0x00400000u) & 0xffff0000u) : rounded;
-    std::memcpy(y + i, &r, 4);
-  }
+  for (int64_t i = 0; i < n; ++i) y[i] = bf16_to_float(bf16_bits(x[i]));
 }
 
 }  // namespace cgan::kernels

@@ -2,8 +2,9 @@
 // CPU features a reduced-precision mode needs, detected at run time with cpuid.
 //
 // "float32" is the default. "bf16" (bfloat16 products, float32 accumulation and master
-// weights) needs AVX512_BF16 or AMX-BF16 and kernels for them, which cgan does not have
-// yet; setting it reports what is missing and leaves the precision unchanged.
+// weights) runs the products on the AVX512_BF16 kernel (bf16_gemm.hpp) and needs a CPU
+// with AVX512_BF16; elsewhere setting it reports what is missing and leaves the precision
+// unchanged.
 // "bf16-emulated" runs the arithmetic of those kernels on any CPU: the operands of every
 // product and convolution are rounded to bfloat16 (round to nearest even) and the
 // products summed in float32, as VDPBF16PS and TDPBF16PS do (up to the order of the
@@ -12,6 +13,7 @@
 // hardware kernel must match.
 #pragma once
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 namespace cgan::kernels {
@@ -38,6 +40,28 @@ void set_matmul_precision(const std::string& name);
 
 // Whether products round their operands to bfloat16 ("bf16-emulated").
 inline bool products_round_to_bf16() { return get_matmul_precision() == MatmulPrecision::bf16_emulated; }
+
+// The bfloat16 nearest to x (ties to even), as its 16 bits: integer rounding of the bit
+// pattern, branch-free so that loops over it vectorise. Adding 0x7fff plus the lowest kept
+// bit carries into the kept half exactly when the dropped half is above one half, or equal
+// to it with the kept half odd. A NaN could carry into an infinity's pattern, so it is
+// truncated with its quiet bit set instead (with its low bits cleared it could become
+// infinity, too). Values beyond the largest bfloat16 round to infinity.
+inline uint16_t bf16_bits(float x) {
+  uint32_t u;
+  std::memcpy(&u, &x, 4);
+  const uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+  const bool nan = (u & 0x7fffffffu) > 0x7f800000u;
+  return uint16_t(nan ? (u | 0x00400000u) >> 16 : rounded);
+}
+
+// The float32 whose top half is the bfloat16 h (exact).
+inline float bf16_to_float(uint16_t h) {
+  const uint32_t u = uint32_t(h) << 16;
+  float x;
+  std::memcpy(&x, &u, 4);
+  return x;
+}
 
 // y[i] = x[i] rounded to the nearest bfloat16 (ties to even), as a float32: the top 16 bits
 // of the rounded value, the low 16 zero. NaN stays NaN, infinities stay, and values beyond
