@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "bf16_gemm.hpp"
+#include "kernels.hpp"
 #include "parallel.hpp"
 #include "precision.hpp"
 #include "sgemm.hpp"
@@ -140,29 +141,13 @@ int64_t gemm_scratch(int64_t m, int64_t n, int64_t k) {
   return std::is_same<T, float>::value ? sgemm_scratch(m, n, k) : 0;
 }
 
-// A (rows, cols) row-major copy of a strided operand, rounded to bfloat16, in buf.
-StridedF32 bf16_rounded(StridedF32 s, int64_t rows, int64_t cols, std::vector<float>& buf) {
-  buf.resize(size_t(rows * cols));
-  for (int64_t i = 0; i < rows; ++i)
-    for (int64_t j = 0; j < cols; ++j) buf[size_t(i * cols + j)] = s.p[i * s.rs + j * s.cs];
-  kernels::round_to_bf16(buf.data(), buf.data(), rows * cols);
-  return {buf.data(), cols, 1};
-}
-
+// "bf16" products on the bfloat16 kernel; "bf16-emulated" ones get operands the entry
+// points below have rounded already.
 void gemm(int64_t m, int64_t n, int64_t k, StridedF32 a, StridedF32 b, float* c, int64_t ldc,
           bool accumulate, float* scratch) {
-  switch (kernels::get_matmul_precision()) {
-    case kernels::MatmulPrecision::bf16:
-      kernels::bf16_gemm(m, n, k, a, b, c, ldc, accumulate);
-      return;
-    case kernels::MatmulPrecision::bf16_emulated: {  // per call, on this thread's copies
-      thread_local std::vector<float> ra, rb;
-      a = bf16_rounded(a, m, k, ra);
-      b = bf16_rounded(b, k, n, rb);
-      break;
-    }
-    case kernels::MatmulPrecision::float32:
-      break;
+  if (kernels::get_matmul_precision() == kernels::MatmulPrecision::bf16) {
+    kernels::bf16_gemm(m, n, k, a, b, c, ldc, accumulate);
+    return;
   }
   sgemm(m, n, k, a, b, c, ldc, accumulate, scratch);
 }
@@ -335,15 +320,23 @@ void check_same_dtype(const Tensor& a, const Tensor& b, const char* who) {
     throw TypeError(std::string(who) + ": dtypes differ (" + dtype_name(a.dtype()) + " and " +
                     dtype_name(b.dtype()) + ")");
 }
+
+// A product operand as the precision wants it: under "bf16-emulated" a float32 tensor's
+// values rounded to bfloat16, once per convolution rather than once per image block (the
+// patches and padding that im2col builds from it are then rounded too: copies and zeros).
+Tensor product_operand(const Tensor& t) {
+  return t.dtype() == DType::f32 && kernels::products_round_to_bf16() ? kernels::bf16_rounded(t) : t;
+}
 }  // namespace
 
 Tensor conv2d_forward(const Tensor& x, const Tensor& weight, const Tensor* bias, const ConvDims& d) {
   check_same_dtype(x, weight, "conv2d");
   if (bias) check_same_dtype(x, *bias, "conv2d");
   Tensor y = Tensor::empty({d.n, d.o, d.ho, d.wo}, x.dtype());
+  const Tensor xr = product_operand(x), wr = product_operand(weight);
   dispatch(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    forward<T>(x.data<T>(), weight.data<T>(), bias ? bias->data<T>() : nullptr, y.data<T>(), d);
+    forward<T>(xr.data<T>(), wr.data<T>(), bias ? bias->data<T>() : nullptr, y.data<T>(), d);
   });
   return y;
 }
@@ -353,9 +346,10 @@ Tensor conv2d_backward_input(const Tensor& g, const Tensor& weight, const Tensor
   check_same_dtype(g, weight, "conv_transpose2d");
   if (bias) check_same_dtype(g, *bias, "conv_transpose2d");
   Tensor dx = Tensor::empty({d.n, d.c, d.h, d.w}, g.dtype());
+  const Tensor gr = product_operand(g), wr = product_operand(weight);
   dispatch(g.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    backward_input<T>(g.data<T>(), weight.data<T>(), bias ? bias->data<T>() : nullptr,
+    backward_input<T>(gr.data<T>(), wr.data<T>(), bias ? bias->data<T>() : nullptr,
                       dx.data<T>(), d);
   });
   return dx;
@@ -364,9 +358,10 @@ Tensor conv2d_backward_input(const Tensor& g, const Tensor& weight, const Tensor
 Tensor conv2d_backward_weight(const Tensor& x, const Tensor& g, const ConvDims& d) {
   check_same_dtype(x, g, "conv2d weight gradient");
   Tensor dw = Tensor::empty({d.o, d.c, d.kh, d.kw}, x.dtype());
+  const Tensor xr = product_operand(x), gr = product_operand(g);
   dispatch(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    backward_weight<T>(x.data<T>(), g.data<T>(), dw.data<T>(), d);
+    backward_weight<T>(xr.data<T>(), gr.data<T>(), dw.data<T>(), d);
   });
   return dw;
 }

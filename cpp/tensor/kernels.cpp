@@ -267,7 +267,10 @@ void matmul_sgemm(const Tensor& a, const Tensor& b, bool ta, bool tb, const floa
   }
 }
 
-// A float32 copy of x with every value rounded to bfloat16 ("bf16-emulated" products).
+Tensor product(const Tensor& a, const Tensor& b, bool ta, bool tb, const Tensor* bias, int64_t m, int64_t n,
+               int64_t k, bool bf16 = false);
+}  // namespace
+
 Tensor bf16_rounded(const Tensor& x) {
   Tensor y = Tensor::empty(x.shape(), DType::f32);
   const float* src = x.data<float>();
@@ -275,10 +278,6 @@ Tensor bf16_rounded(const Tensor& x) {
   parallel_range(x.numel(), [&](int64_t b, int64_t e) { round_to_bf16(src + b, dst + b, e - b); });
   return y;
 }
-
-Tensor product(const Tensor& a, const Tensor& b, bool ta, bool tb, const Tensor* bias, int64_t m, int64_t n,
-               int64_t k, bool bf16 = false);
-}  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, const Tensor* bias) {
   if (a.ndim() != 2 || b.ndim() != 2)

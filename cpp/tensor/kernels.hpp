@@ -109,6 +109,9 @@ Tensor expand(const Tensor& x, const Shape& shape);            // broadcast to s
 // x @ W^T + b without the zero fill and the separate bias pass.
 Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b,
               const Tensor* bias = nullptr);
+// A float32 copy of x with every value rounded to bfloat16 (the operands of
+// "bf16-emulated" products and convolutions).
+Tensor bf16_rounded(const Tensor& x);
 Tensor transpose2d(const Tensor& x);
 
 // ---- batch axis ------------------------------------------------------------------

@@ -9,8 +9,8 @@
 // product and convolution are rounded to bfloat16 (round to nearest even) and the
 // products summed in float32, as VDPBF16PS and TDPBF16PS do (up to the order of the
 // float32 additions, and their flushing of subnormals). Slower than float32 by the
-// rounding; it is for measuring what bfloat16 does to training, and the reference a
-// hardware kernel must match.
+// rounding (once per product or convolution, of each operand); it is for measuring what
+// bfloat16 does to training, and the reference the hardware kernel is tested against.
 #pragma once
 #include <cstdint>
 #include <cstring>
