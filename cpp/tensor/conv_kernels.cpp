@@ -5,6 +5,10 @@
 #include <type_traits>
 #include <vector>
 
+#ifdef __AVX2__
+#include <immintrin.h>
+#endif
+
 #include "bf16_gemm.hpp"
 #include "kernels.hpp"
 #include "parallel.hpp"
@@ -21,17 +25,26 @@ using Map = Eigen::Map<RowMat<T>>;
 template <class T>
 using CMap = Eigen::Map<const RowMat<T>>;
 
-// ---- im2col / col2im ----------------------------------------------------------------
-// Column matrix of one image: row (ci, i, j) (ck rows), column (oh, ow) (ho wo columns),
-// entry x[ci, oh sh + i - ph, ow sw + j - pw], 0 where that falls in the padding.
+// ---- im2col / col2im on image-minor blocks ---------------------------------------------
+// The batch is worked through in blocks of k images, laid out image-minor: the padded
+// input block is xp (c, hp, wp, k) and its column matrix is cols (ck, L k), column l k + t
+// holding output position l = (oh, ow) of image t. Row (ci, i, j) of the column matrix is
+// x_t[ci, oh sh + i - ph, ow sw + j - pw], 0 where that falls in the padding.
 //
-// Both directions work on a padded copy of the image's planes, (c, h + 2 ph, w + 2 pw)
-// with zero borders: every patch pixel then exists, so a row of the column matrix is
-// one branch-free gather (and col2im one branch-free scatter-add) through a table of
-// offsets. The geometry is the same for every channel and image, so the table is worked
-// out once per call: for each kernel offset (i, j) and output position (oh, ow), the
-// offset of the patch pixel in a padded plane. (A per-pixel "inside?" test instead cost
-// a mispredicted branch at every border pixel of these small 7x7 / 14x14 images.)
+// Why image-minor: with DCGAN's 4x4 stride-2 kernels on 7x7 to 28x28 images, a row of an
+// image's column matrix is a strided gather of 7-14 pixels, too short and too scattered
+// for vectors. Across the block's images the same patch pixel is k contiguous values, so
+// im2col copies runs of k and col2im adds runs of k, and both vectorise.
+//
+// Both work on padded planes (hp = h + 2 ph, wp = w + 2 pw) with zero borders: every
+// patch pixel then exists, and each row is one branch-free pass through a table of
+// offsets, the same for every channel and image: for each kernel offset (i, j) and output
+// position (oh, ow), the pixel (oh sh + i, ow sw + j) of a padded plane.
+
+// Images per block: the run length of im2col's copies and col2im's adds (16 floats are
+// two AVX vectors), and enough columns for the GEMM even on 7x7 outputs.
+constexpr int64_t kBlockImages = 16;
+
 struct Padded {
   int64_t hp, wp;
   int64_t plane() const { return hp * wp; }
@@ -51,58 +64,116 @@ std::vector<int32_t> patch_offsets(const ConvDims& d) {
   return off;
 }
 
-// xp (c, hp, wp) interior <- x (c, h, w). The borders are left as they are: zero, from
-// the scratch buffer's one-time fill, since nothing else writes there.
+// ---- transposes --------------------------------------------------------------------
+// The image-minor layout costs a transpose on each side of a block (images in, results
+// out). One value at a time, with one side strided, they would cost about as much as the
+// gathers they replace; in 8 x 8 tiles, through AVX2 registers for float, they take a few
+// percent of a convolution.
+
+// dst (8 x 8; row stride ds) = src (8 x 8; row stride ss)^T
 template <class T>
-void pad_image(const T* __restrict x, const ConvDims& d, T* __restrict xp) {
-  const Padded pd = padded(d);
-  for (int64_t ci = 0; ci < d.c; ++ci)
-    for (int64_t ih = 0; ih < d.h; ++ih)
-      std::copy(x + (ci * d.h + ih) * d.w, x + (ci * d.h + ih + 1) * d.w,
-                xp + ci * pd.plane() + (ih + d.ph) * pd.wp + d.pw);
+inline void transpose_tile(const T* __restrict src, int64_t ss, T* __restrict dst, int64_t ds) {
+  for (int64_t i = 0; i < 8; ++i)
+    for (int64_t j = 0; j < 8; ++j) dst[j * ds + i] = src[i * ss + j];
 }
 
-// cols (ck, ld; the image's ho wo columns come first) = the column matrix of the padded
-// image xp (c, hp, wp). Writes every entry, so the buffer needs no zero fill.
+#ifdef __AVX2__
+template <>
+inline void transpose_tile<float>(const float* __restrict src, int64_t ss, float* __restrict dst, int64_t ds) {
+  __m256 r[8], t[8];
+  for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + i * ss);
+  for (int i = 0; i < 8; i += 2) {  // pairs of rows interleaved: (r0 r1) -> a0 b0 a1 b1 | ...
+    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 8; i += 4) {  // then quads: four rows' elements 0, 1, 2, 3 per lane
+    r[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int i = 0; i < 4; ++i) {  // then the 128-bit halves of rows 0-3 and 4-7
+    _mm256_storeu_ps(dst + i * ds, _mm256_permute2f128_ps(r[i], r[i + 4], 0x20));
+    _mm256_storeu_ps(dst + (i + 4) * ds, _mm256_permute2f128_ps(r[i], r[i + 4], 0x31));
+  }
+}
+#endif
+
+// dst (cols, rows; row stride ds) = src (rows, cols; row stride ss)^T
 template <class T>
-void im2col(const T* __restrict xp, const ConvDims& d, const int32_t* __restrict off,
-            T* __restrict cols, int64_t ld) {
-  const int64_t L = d.l(), kk = d.kh * d.kw, plane = padded(d).plane();
+void transpose(const T* __restrict src, int64_t rows, int64_t cols, int64_t ss, T* __restrict dst, int64_t ds) {
+  int64_t i = 0;
+  for (; i + 8 <= rows; i += 8) {
+    int64_t j = 0;
+    for (; j + 8 <= cols; j += 8) transpose_tile(src + i * ss + j, ss, dst + j * ds + i, ds);
+    for (; j < cols; ++j)
+      for (int64_t r = i; r < i + 8; ++r) dst[j * ds + r] = src[r * ss + j];
+  }
+  for (; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j) dst[j * ds + i] = src[i * ss + j];
+}
+
+// xp (c, hp, wp, k) interior <- the k images x (k, c, h, w); the borders are left as they are.
+template <class T>
+void pad_block(const T* __restrict x, int64_t k, const ConvDims& d, T* __restrict xp) {
+  const Padded pd = padded(d);
+  const int64_t in_img = d.c * d.h * d.w;
+  for (int64_t ci = 0; ci < d.c; ++ci)
+    for (int64_t ih = 0; ih < d.h; ++ih)  // (k, w) rows of the images -> (w, k) in the block
+      transpose(x + (ci * d.h + ih) * d.w, k, d.w, in_img, xp + ((ci * pd.hp + ih + d.ph) * pd.wp + d.pw) * k, k);
+}
+
+// cols (ck, L k) = the column matrix of the padded block xp (c, hp, wp, k). Writes every
+// entry, so the buffer needs no zero fill.
+template <class T>
+void im2col(const T* __restrict xp, int64_t k, const ConvDims& d, const int32_t* __restrict off,
+            T* __restrict cols) {
+  const int64_t L = d.l(), kk = d.kh * d.kw, plane = padded(d).plane() * k;
   for (int64_t ci = 0; ci < d.c; ++ci) {
     const T* xc = xp + ci * plane;
     for (int64_t q = 0; q < kk; ++q) {
-      T* __restrict r = cols + (ci * kk + q) * ld;
+      T* __restrict r = cols + (ci * kk + q) * L * k;
       const int32_t* o = off + q * L;
-      for (int64_t l = 0; l < L; ++l) r[l] = xc[o[l]];
+      for (int64_t l = 0; l < L; ++l)  // a run of k values (GCC makes it a memcpy)
+        for (int64_t t = 0; t < k; ++t) r[l * k + t] = xc[o[l] * k + t];
     }
   }
 }
 
-// x (c, h, w) = start[ci] + the image that the column matrix cols (ck, ld) scatters to
-// (the adjoint of im2col), summed in the padded buffer xp (c, hp, wp), whose borders
-// collect the padding's share and are dropped. Each pixel starts from start[ci] (0
-// without a bias) and adds its terms in (ci, q, l) order: repeatable sums.
+// The k images dx (k, c, h, w) = start[ci] + what the column matrix cols (ck, L k)
+// scatters to (the adjoint of im2col), summed in the padded block xp (c, hp, wp, k), whose
+// borders collect the padding's share and are dropped. Each pixel starts from start[ci]
+// (0 without a bias) and adds its terms in (q, l) order: repeatable sums.
 template <class T>
-void col2im(const T* __restrict cols, const ConvDims& d, const int32_t* __restrict off,
-            int64_t ld, const T* start, T* __restrict xp, T* __restrict x) {
+void col2im(const T* __restrict cols, int64_t k, const ConvDims& d, const int32_t* __restrict off,
+            const T* start, T* __restrict xp, T* __restrict dx) {
   const Padded pd = padded(d);
-  const int64_t L = d.l(), kk = d.kh * d.kw;
+  const int64_t L = d.l(), kk = d.kh * d.kw, in_img = d.c * d.h * d.w;
   for (int64_t ci = 0; ci < d.c; ++ci) {
-    T* xc = xp + ci * pd.plane();
-    std::fill(xc, xc + pd.plane(), start ? start[ci] : T(0));
+    T* xc = xp + ci * pd.plane() * k;
+    std::fill(xc, xc + pd.plane() * k, start ? start[ci] : T(0));
     for (int64_t q = 0; q < kk; ++q) {
-      const T* __restrict r = cols + (ci * kk + q) * ld;
+      const T* __restrict r = cols + (ci * kk + q) * L * k;
       const int32_t* __restrict o = off + q * L;
-      for (int64_t l = 0; l < L; ++l) xc[o[l]] += r[l];  // one kernel offset: distinct pixels
+      for (int64_t l = 0; l < L; ++l)  // one kernel offset: distinct pixels
+        for (int64_t t = 0; t < k; ++t) xc[o[l] * k + t] += r[l * k + t];
     }
-    for (int64_t ih = 0; ih < d.h; ++ih)
-      std::copy(xc + (ih + d.ph) * pd.wp + d.pw, xc + (ih + d.ph) * pd.wp + d.pw + d.w,
-                x + (ci * d.h + ih) * d.w);
+    for (int64_t ih = 0; ih < d.h; ++ih)  // (w, k) in the block -> (k, w) rows of the images
+      transpose(xc + ((ih + d.ph) * pd.wp + d.pw) * k, d.w, k, k, dx + (ci * d.h + ih) * d.w, in_img);
   }
 }
 
-// Columns per GEMM that images_per_block aims for.
-constexpr int64_t kBlockColumns = 256;
+// rows (r, L k) <- the k images src (k, r, L), image-minor: rows[i, l k + t] = src[t, i, l].
+template <class T>
+void interleave(const T* __restrict src, int64_t r, int64_t L, int64_t k, T* __restrict rows) {
+  for (int64_t i = 0; i < r; ++i) transpose(src + i * L, k, L, r * L, rows + i * L * k, k);
+}
+
+// The k images dst (k, r, L) <- rows (r, L k): the inverse of interleave.
+template <class T>
+void deinterleave(const T* __restrict rows, int64_t r, int64_t L, int64_t k, T* __restrict dst) {
+  for (int64_t i = 0; i < r; ++i) transpose(rows + i * L * k, L, k, k, dst + i * L, r * L);
+}
 
 // ---- splitting the batch -------------------------------------------------------------
 
@@ -181,40 +252,27 @@ using Strided = std::conditional_t<std::is_same<T, float>::value, StridedF32, St
 
 // ---- the three kernels ---------------------------------------------------------------
 
-// Images per GEMM: with small outputs (7x7) one image's product is (o, ck) @ (ck, 49),
-// too narrow for the GEMM's register tiles, and it spends its time packing. A few
-// images side by side make the narrow side a few hundred columns.
+// Images per block: kBlockImages, fewer when the column block (ck, L k) or the block of
+// output rows (o, L k) would pass ~4 MiB.
 int64_t images_per_block(const ConvDims& d, size_t elem) {
-  const int64_t L = std::max<int64_t>(d.l(), 1);
-  int64_t nb = std::max<int64_t>(1, (kBlockColumns + L - 1) / L);
-  // Keep the column block within ~4 MiB.
-  const int64_t cap = std::max<int64_t>(1, int64_t((size_t(4) << 20) / (elem * d.ck() * L)));
-  return std::min(nb, cap);
+  const int64_t per_image = std::max<int64_t>(std::max(d.ck(), d.o) * d.l(), 1);
+  const int64_t cap = int64_t((size_t(4) << 20) / (elem * per_image));
+  return std::max<int64_t>(1, std::min(kBlockImages, cap));
 }
 
-// rows (r, k L) <- the same r rows of k consecutive images (r, L) each: the block's
-// images side by side.
-template <class T>
-void pack_rows(const T* src, int64_t r, int64_t L, int64_t k, T* dst) {
-  for (int64_t t = 0; t < k; ++t)
-    for (int64_t i = 0; i < r; ++i)
-      std::copy(src + (t * r + i) * L, src + (t * r + i + 1) * L, dst + i * k * L + t * L);
-}
-
-// Per-piece scratch: the column block, a block of rows (o, nb L), the GEMM's panels and
-// one padded image (c, hp, wp), zero-filled once (im2col relies on its zero borders).
+// Per-piece scratch: the column block (ck, nb L), a block of rows (o, nb L), the GEMM's
+// panels and one padded block (c, hp, wp, nb).
 template <class T>
 struct Scratch {
   Tensor buf;
   T *cols, *rows, *gemm, *pad;
   Scratch(const ConvDims& d, int64_t nb, int64_t gemm_numel) {
-    const int64_t nc = d.ck() * nb * d.l(), nr = d.o * nb * d.l(), np = d.c * padded(d).plane();
+    const int64_t nc = d.ck() * nb * d.l(), nr = d.o * nb * d.l(), np = d.c * padded(d).plane() * nb;
     buf = Tensor::empty({nc + nr + gemm_numel + np}, dtype_of<T>());
     cols = buf.data<T>();
     rows = cols + nc;
     gemm = rows + nr;
     pad = gemm + gemm_numel;
-    std::fill(pad, pad + np, T(0));
   }
 };
 
@@ -226,6 +284,28 @@ std::vector<Scratch<T>> scratch(int64_t pieces, const ConvDims& d, int64_t nb, i
   return s;
 }
 
+// xp (c, hp, wp, k) <- the k images x (k, c, h, w) with zero borders. The borders are
+// zeroed when the block's k differs from the one padded before (padded_k: 0 for a fresh
+// scratch block, then a shorter last block), since nothing else writes there.
+template <class T>
+void pad_images(const T* x, int64_t k, int64_t& padded_k, const ConvDims& d, T* xp) {
+  if (k != padded_k) {
+    const Padded pd = padded(d);
+    const int64_t row = pd.wp * k, left = d.pw * k, right = (pd.wp - d.pw - d.w) * k;
+    for (int64_t ci = 0; ci < d.c; ++ci) {
+      T* plane = xp + ci * pd.plane() * k;
+      std::fill(plane, plane + d.ph * row, T(0));                         // top rows
+      std::fill(plane + (d.ph + d.h) * row, plane + pd.hp * row, T(0));   // bottom rows
+      for (int64_t ih = d.ph; ih < d.ph + d.h; ++ih) {                    // the sides
+        std::fill(plane + ih * row, plane + ih * row + left, T(0));
+        std::fill(plane + (ih + 1) * row - right, plane + (ih + 1) * row, T(0));
+      }
+    }
+    padded_k = k;
+  }
+  pad_block(x, k, d, xp);
+}
+
 template <class T>
 void forward(const T* x, const T* w, const T* bias, T* y, const ConvDims& d) {
   const int64_t ck = d.ck(), L = d.l(), in_img = d.c * d.h * d.w;
@@ -235,21 +315,17 @@ void forward(const T* x, const T* w, const T* bias, T* y, const ConvDims& d) {
   auto bufs = scratch<T>(pc.count, d, nb, gemm_scratch<T>(d.o, nb * L, ck));
   run_pieces(pc, [&](int64_t p) {
     Scratch<T>& s = bufs[p];
+    int64_t padded_k = 0;
     for (int64_t n0 = pc.begin(p); n0 < pc.end(p); n0 += nb) {
       const int64_t k = std::min(nb, pc.end(p) - n0), ld = k * L;
-      for (int64_t t = 0; t < k; ++t) {
-        pad_image(x + (n0 + t) * in_img, d, s.pad);
-        im2col(s.pad, d, off.data(), s.cols + t * L, ld);
-      }
-      // (o, k L) = (o, ck) @ (ck, k L), straight into y when the block is one image.
+      pad_images(x + n0 * in_img, k, padded_k, d, s.pad);
+      im2col(s.pad, k, d, off.data(), s.cols);
+      // (o, L k) = (o, ck) @ (ck, L k), straight into y when the block is one image.
       T* yb = k == 1 ? y + n0 * d.o * L : s.rows;
       if (bias)
         for (int64_t oc = 0; oc < d.o; ++oc) std::fill(yb + oc * ld, yb + (oc + 1) * ld, bias[oc]);
       gemm(d.o, ld, ck, Strided<T>{w, ck, 1}, Strided<T>{s.cols, ld, 1}, yb, ld, bias != nullptr, s.gemm);
-      if (k == 1) continue;
-      for (int64_t t = 0; t < k; ++t)
-        for (int64_t oc = 0; oc < d.o; ++oc)
-          std::copy(yb + oc * ld + t * L, yb + oc * ld + (t + 1) * L, y + ((n0 + t) * d.o + oc) * L);
+      if (k > 1) deinterleave(s.rows, d.o, L, k, y + n0 * d.o * L);
     }
   });
 }
@@ -267,12 +343,12 @@ void backward_input(const T* g, const T* w, const T* bias, T* dx, const ConvDims
       const int64_t k = std::min(nb, pc.end(p) - n0), ld = k * L;
       const T* gb = g + n0 * d.o * L;
       if (k > 1) {
-        pack_rows(gb, d.o, L, k, s.rows);
+        interleave(gb, d.o, L, k, s.rows);
         gb = s.rows;
       }
-      // (ck, k L) = (o, ck)^T @ (o, k L), then scattered back onto each image.
+      // (ck, L k) = (o, ck)^T @ (o, L k), then scattered back onto each image.
       gemm(ck, ld, d.o, Strided<T>{w, 1, ck}, Strided<T>{gb, ld, 1}, s.cols, ld, false, s.gemm);
-      for (int64_t t = 0; t < k; ++t) col2im(s.cols + t * L, d, off.data(), ld, bias, s.pad, dx + (n0 + t) * in_img);
+      col2im(s.cols, k, d, off.data(), bias, s.pad, dx + n0 * in_img);
     }
   });
 }
@@ -292,15 +368,14 @@ void backward_weight(const T* x, const T* g, T* dw, const ConvDims& d) {
     Scratch<T>& s = bufs[p];
     T* part = p == 0 ? dw : partial[p - 1].data<T>();
     std::fill(part, part + d.o * ck, T(0));
+    int64_t padded_k = 0;
     for (int64_t n0 = pc.begin(p); n0 < pc.end(p); n0 += nb) {
       const int64_t k = std::min(nb, pc.end(p) - n0), ld = k * L;
-      // cols (ck, k L) and g (o, k L): the block's images side by side.
-      for (int64_t t = 0; t < k; ++t) {
-        pad_image(x + (n0 + t) * in_img, d, s.pad);
-        im2col(s.pad, d, off.data(), s.cols + t * L, ld);
-      }
-      pack_rows(g + n0 * d.o * L, d.o, L, k, s.rows);
-      // (o, ck) += (o, k L) @ (ck, k L)^T
+      // cols (ck, L k) and g (o, L k): the block's images image-minor.
+      pad_images(x + n0 * in_img, k, padded_k, d, s.pad);
+      im2col(s.pad, k, d, off.data(), s.cols);
+      interleave(g + n0 * d.o * L, d.o, L, k, s.rows);
+      // (o, ck) += (o, L k) @ (ck, L k)^T
       gemm(d.o, ck, ld, Strided<T>{s.rows, ld, 1}, Strided<T>{s.cols, 1, ld}, part, ck, true, s.gemm);
     }
   });
